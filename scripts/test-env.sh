@@ -25,3 +25,23 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 echo "test-env: system packages ready"
+
+# --- interop suite (issue 8; owner: scripts/interop/): QEMU, debootstrap, and the cached guest image ---
+# The guest (Debian 12 with strongSwan, xl2tpd, pppd and a kernel that has ESP/L2TP/PPP) is built once by
+# scripts/interop/build-guest.sh into .cache/interop/guest-<hash of its inputs>/ and reused afterwards.
+interop_missing=()
+for p in qemu-system-x86 debootstrap; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || interop_missing+=("$p")
+done
+if [ "${#interop_missing[@]}" -gt 0 ]; then
+  echo "test-env: installing ${interop_missing[*]} (interop guest)"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${interop_missing[@]}"
+fi
+./scripts/interop/build-guest.sh >/dev/null
+echo "test-env: interop guest image ready"
+
+# --- IKEv1 interop (test/ike/interop): strongSwan's load-tester plugin (fake kernel-ipsec backend), which
+# Debian does not ship; built from Debian's source package of the installed version, cached under
+# .cache/charon-load-tester/<version>/ (about a minute once, instant afterwards).
+./scripts/build-charon-load-tester.sh

@@ -1,0 +1,124 @@
+/**
+ * Diffie-Hellman for IKEv1's KE payload: MODP groups (RFC 2409 section 6, RFC 3526) and ECP groups
+ * (RFC 5903). Every key pair has its own fresh private key; the peer's public value is validated before use
+ * so a hostile value (0, 1, p-1, out of range, off the curve) fails with CryptoError('dh-public-value')
+ * instead of forcing a predictable shared secret.
+ */
+import { p256, p384, p521 } from '@noble/curves/nist.js';
+import { systemRng, type Rng } from '../util/clock.js';
+import { activeBackend, type EcpGroupId } from './backend.js';
+import { bytesToBigInt, leftPad } from './bytes.js';
+import { CryptoError } from './errors.js';
+import { isModpGroup, MODP_EXPONENT_BITS, type ModpGroupId, modpPrime } from './modp-groups.js';
+import { DH_GROUPS, type DhGroupId, type DhGroupSpec } from './registry.js';
+
+export interface DhKeyPair {
+  readonly group: DhGroupSpec;
+  /** The KE payload data: g^x padded to the prime length (MODP), or x ‖ y (ECP, RFC 5903 section 7). */
+  readonly publicValue: Buffer;
+  /**
+   * Validates the peer's KE data and returns g^xy: left-padded to the prime length for MODP (RFC 2409
+   * uses it as a fixed-length value in SKEYID), the x coordinate for ECP (RFC 5903 section 9).
+   */
+  computeSecret(peerPublic: Uint8Array): Buffer;
+}
+
+const CURVES = { 19: p256, 20: p384, 21: p521 } as const;
+
+function groupSpec(id: DhGroupId): DhGroupSpec {
+  const g = DH_GROUPS[id];
+  if (!g) throw new CryptoError('unsupported', `unknown Diffie-Hellman group ${id}`);
+  return g;
+}
+
+/** A private key for the group: a random exponent (RFC 3526 section 8 sizes) or a scalar in [1, n-1]. */
+export function generateDhPrivateKey(group: DhGroupId, rng: Rng = systemRng): Buffer {
+  const spec = groupSpec(group);
+  if (spec.kind === 'modp') {
+    for (;;) {
+      const x = rng(MODP_EXPONENT_BITS[group as ModpGroupId] / 8);
+      if (x.some((b) => b !== 0)) return x;
+    }
+  }
+  const n = CURVES[group as EcpGroupId].Point.CURVE().n;
+  const len = spec.secretSize;
+  const excessBits = len * 8 - spec.bits;
+  // Rejection sampling keeps the scalar uniform; for P-521 the top byte carries a single bit.
+  for (;;) {
+    const x = rng(len);
+    x[0] &= 0xff >> excessBits;
+    const v = bytesToBigInt(x);
+    if (v > 0n && v < n) return x;
+  }
+}
+
+/**
+ * Checks a peer's KE data. MODP: exactly the prime length and 1 < y < p-1 (0, 1 and p-1 lie in the
+ * trivial subgroups; RFC 2409's and RFC 3526's primes are safe primes, so nothing else is small).
+ * ECP: exactly 2 × the field length, both coordinates below p, and the point on the curve (RFC 5903
+ * section 7; a point off the curve leaks the private key through invalid-curve attacks).
+ */
+export function validateDhPublic(group: DhGroupSpec, value: Uint8Array): void {
+  if (value.length !== group.publicSize) {
+    throw new CryptoError(
+      'dh-public-value',
+      `group ${group.id} public value must be ${group.publicSize} bytes, got ${value.length}`,
+    );
+  }
+  if (group.kind === 'modp') {
+    const p = modpPrime(group.id as ModpGroupId).value;
+    const y = bytesToBigInt(value);
+    if (y <= 1n || y >= p - 1n) {
+      throw new CryptoError('dh-public-value', `group ${group.id} public value out of range (0, 1, p-1 or >= p)`);
+    }
+    return;
+  }
+  const curve = CURVES[group.id as EcpGroupId];
+  try {
+    // fromBytes checks the coordinates are field elements and that y^2 = x^3 + ax + b.
+    curve.Point.fromBytes(Buffer.concat([Buffer.of(4), value])).assertValidity();
+  } catch (err) {
+    throw new CryptoError(
+      'dh-public-value',
+      `group ${group.id} public value is not a point on the curve (${(err as Error).message})`,
+    );
+  }
+}
+
+class KeyPair implements DhKeyPair {
+  readonly publicValue: Buffer;
+
+  constructor(
+    readonly group: DhGroupSpec,
+    private readonly privateKey: Buffer,
+  ) {
+    const be = activeBackend();
+    this.publicValue = isModpGroup(group.id)
+      ? be.modpPublic(group.id, privateKey)
+      : be.ecpPublic(group.id as EcpGroupId, privateKey);
+  }
+
+  computeSecret(peerPublic: Uint8Array): Buffer {
+    validateDhPublic(this.group, peerPublic);
+    const be = activeBackend();
+    const secret = isModpGroup(this.group.id)
+      ? be.modpSecret(this.group.id, this.privateKey, peerPublic)
+      : be.ecpSecret(this.group.id as EcpGroupId, this.privateKey, peerPublic);
+    return leftPad(secret, this.group.secretSize);
+  }
+}
+
+/** A fresh key pair for `group` (IKEv1 Group Description value), private key drawn from `rng`. */
+export function generateDhKeyPair(group: DhGroupId, rng: Rng = systemRng): DhKeyPair {
+  return new KeyPair(groupSpec(group), generateDhPrivateKey(group, rng));
+}
+
+/** A key pair from a given private key (published vectors; deterministic tests). */
+export function dhKeyPairFromPrivate(group: DhGroupId, privateKey: Uint8Array): DhKeyPair {
+  const spec = groupSpec(group);
+  const len = spec.kind === 'ecp' ? spec.secretSize : privateKey.length;
+  if (privateKey.length === 0 || privateKey.length > len || privateKey.length > spec.publicSize) {
+    throw new CryptoError('key-length', `group ${group} private key of ${privateKey.length} bytes`);
+  }
+  return new KeyPair(spec, leftPad(privateKey, len));
+}

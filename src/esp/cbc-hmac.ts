@@ -1,0 +1,181 @@
+/**
+ * ESP with a CBC cipher (AES-CBC, RFC 3602; 3DES-CBC, RFC 2451) and an HMAC ICV (RFC 2403, 2404, 4868), or
+ * no ICV for the encryption-only SAs of RFC 3602's test cases.
+ *
+ * The hot path keeps ONE cipher object per SA and direction for the SA's life:
+ *
+ * Seal. The encrypting CBC context is never finalised; its chaining value after a packet is that packet's
+ * last ciphertext block. Each packet is fed as R || payload || padding || Pad Length || Next Header, where R
+ * is a fresh random block. The first output block, E(R xor previous-block), is sent as the packet's IV, and
+ * the following blocks are exactly CBC encryption of the payload under that IV. Security (RFC 3602 section
+ * 2.1 wants an IV the adversary cannot predict): R is fresh from the CSPRNG and unknown to the adversary, so
+ * R xor previous-block is a uniformly random block whatever the adversary saw or chose, and so is its
+ * encryption. This is the "random first block" construction; it is not the predictable chained IV of
+ * SSL 3.0/TLS 1.0 (which sent the previous ciphertext block itself as the IV).
+ *
+ * Open. The decrypting CBC context is likewise reused. Each packet is fed as IV || ciphertext: the first
+ * output block (D(IV) xor the previous packet's last block) is discarded, and each following block is
+ * D(C[i]) xor C[i-1] with C[0] = IV, which is CBC decryption under the packet's IV. Nothing secret depends on
+ * the discarded block. Decryption only happens after the ICV verified.
+ *
+ * The ICV covers SPI || Sequence Number || IV || ciphertext (RFC 4303 section 3.3.4); it is computed by
+ * `IcvHmac` over a per-SA buffer that holds the HMAC ipad block immediately before the ESP header.
+ */
+import { type Cipher, createCipheriv, createDecipheriv, type Decipher } from 'node:crypto';
+import { type CipherSpec, opensslCipherName } from '../crypto/registry.js';
+import type { Rng } from '../util/clock.js';
+import { equalConstantTime, type IcvHmac } from './icv-hmac.js';
+import { RandomPool } from './random-pool.js';
+import type { OpenResult } from './result.js';
+import {
+  checkPadding,
+  ESP_HEADER_SIZE,
+  type EspTransform,
+  ensureSize,
+  type TransformOpenStatus,
+  writePadding,
+} from './transform.js';
+
+const INITIAL_BUFFER = 2048;
+
+export class CbcHmacTransform implements EspTransform {
+  readonly ivSize: number;
+  readonly icvSize: number;
+  readonly padBlock: number;
+  private readonly block: number;
+  private readonly algorithm: string;
+  private readonly key: Buffer;
+  private readonly random: RandomPool;
+  private encryptor: Cipher | undefined;
+  private decryptor: Decipher | undefined;
+  /** The encryptor's chaining value (its last output block); needed only to honour `setNextIv`. */
+  private readonly chain: Buffer;
+  /** Plaintext staging for seal: R || payload || trailer. */
+  private plain: Buffer;
+  /** HMAC input: ipad block || ESP header || IV || ciphertext. */
+  private authed: Buffer;
+  private forcedIv: Buffer | undefined;
+
+  constructor(
+    cipher: CipherSpec,
+    keyBits: number,
+    key: Uint8Array,
+    private readonly icv: IcvHmac | null,
+    rng: Rng,
+  ) {
+    this.block = cipher.blockSize;
+    this.ivSize = cipher.ivSize;
+    this.padBlock = cipher.blockSize;
+    this.icvSize = icv?.icvSize ?? 0;
+    this.algorithm = opensslCipherName(cipher, keyBits);
+    this.key = Buffer.from(key);
+    this.random = new RandomPool(rng);
+    this.chain = Buffer.alloc(this.block);
+    this.plain = Buffer.alloc(INITIAL_BUFFER);
+    const prefix = icv?.blockSize ?? 0;
+    this.authed = Buffer.alloc(prefix + INITIAL_BUFFER);
+    icv?.ipadBlock.copy(this.authed, 0);
+  }
+
+  sealedLength(payloadLength: number): number {
+    const b = this.block;
+    return ESP_HEADER_SIZE + this.ivSize + Math.ceil((payloadLength + 2) / b) * b + this.icvSize;
+  }
+
+  seal(spi: number, seq: number, payload: Uint8Array, nextHeader: number, out: Buffer, off: number): number {
+    const b = this.block;
+    const padded = Math.ceil((payload.length + 2) / b) * b;
+    const padLength = padded - payload.length - 2;
+    if (this.plain.length < b + padded) this.plain = ensureSize(this.plain, b + padded);
+    const plain = this.plain;
+    if (this.encryptor === undefined) this.encryptor = this.newEncryptor();
+    if (this.forcedIv !== undefined) {
+      this.firstBlockFor(this.forcedIv, plain);
+      this.forcedIv = undefined;
+    } else {
+      this.random.fill(plain, 0, b);
+    }
+    plain.set(payload, b);
+    writePadding(plain, b + payload.length, padLength);
+    plain[b + padded - 2] = padLength;
+    plain[b + padded - 1] = nextHeader;
+    // IV || ciphertext in one native call (see the file comment for why the first block is the IV).
+    const ivAndCt = this.encryptor.update(plain.subarray(0, b + padded));
+    const bodyLength = b + padded;
+    ivAndCt.copy(this.chain, 0, bodyLength - b, bodyLength);
+
+    const icv = this.icv;
+    if (icv === null) {
+      out.writeUInt32BE(spi, off);
+      out.writeUInt32BE(seq, off + 4);
+      ivAndCt.copy(out, off + ESP_HEADER_SIZE);
+      return ESP_HEADER_SIZE + bodyLength;
+    }
+    const p = icv.blockSize;
+    const authedEnd = p + ESP_HEADER_SIZE + bodyLength;
+    if (this.authed.length < authedEnd) this.growAuthed(authedEnd);
+    const authed = this.authed;
+    authed.writeUInt32BE(spi, p);
+    authed.writeUInt32BE(seq, p + 4);
+    ivAndCt.copy(authed, p + ESP_HEADER_SIZE);
+    const mac = icv.macOfPrefixed(authed, authedEnd);
+    authed.copy(out, off, p, authedEnd);
+    mac.copy(out, off + ESP_HEADER_SIZE + bodyLength, 0, icv.icvSize);
+    return ESP_HEADER_SIZE + bodyLength + icv.icvSize;
+  }
+
+  open(packet: Buffer, off: number, len: number, result: OpenResult): TransformOpenStatus {
+    const b = this.block;
+    const bodyLength = len - ESP_HEADER_SIZE - this.icvSize; // IV || ciphertext
+    if (bodyLength < 2 * b || bodyLength % b !== 0) return 'truncated';
+    const icv = this.icv;
+    if (icv !== null) {
+      const p = icv.blockSize;
+      const authedEnd = p + ESP_HEADER_SIZE + bodyLength;
+      if (this.authed.length < authedEnd) this.growAuthed(authedEnd);
+      packet.copy(this.authed, p, off, off + ESP_HEADER_SIZE + bodyLength);
+      const mac = icv.macOfPrefixed(this.authed, authedEnd);
+      if (!equalConstantTime(mac, 0, packet, off + ESP_HEADER_SIZE + bodyLength, icv.icvSize))
+        return 'bad-icv';
+    }
+    if (this.decryptor === undefined) {
+      this.decryptor = createDecipheriv(this.algorithm, this.key, Buffer.alloc(b));
+      this.decryptor.setAutoPadding(false);
+    }
+    const start = off + ESP_HEADER_SIZE;
+    // Output block 0 is discarded; blocks 1.. are the plaintext (see the file comment).
+    const plain = this.decryptor.update(packet.subarray(start, start + bodyLength));
+    const payloadLength = checkPadding(plain, b, bodyLength);
+    if (payloadLength < 0) return 'bad-padding';
+    result.data = plain;
+    result.offset = b;
+    result.length = payloadLength;
+    result.nextHeader = plain[bodyLength - 1];
+    return 'ok';
+  }
+
+  setNextIv(iv: Uint8Array): void {
+    if (iv.length !== this.ivSize) throw new RangeError(`IV must be ${this.ivSize} bytes`);
+    this.forcedIv = Buffer.from(iv);
+  }
+
+  private newEncryptor(): Cipher {
+    this.random.fill(this.chain, 0, this.block);
+    const c = createCipheriv(this.algorithm, this.key, this.chain);
+    c.setAutoPadding(false);
+    return c;
+  }
+
+  /** The first block R that makes E(R xor chain) equal `iv`: R = D(iv) xor chain. Test vectors only. */
+  private firstBlockFor(iv: Buffer, into: Buffer): void {
+    const ecb = createDecipheriv(this.algorithm.replace(/-cbc$/, '-ecb'), this.key, null);
+    ecb.setAutoPadding(false);
+    const d = ecb.update(iv);
+    for (let i = 0; i < this.block; i++) into[i] = d[i] ^ this.chain[i];
+  }
+
+  private growAuthed(n: number): void {
+    this.authed = ensureSize(this.authed, n);
+    this.icv?.ipadBlock.copy(this.authed, 0);
+  }
+}

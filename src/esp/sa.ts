@@ -1,0 +1,333 @@
+/**
+ * An ESP Security Association (RFC 4303; RFC 4301 section 4.4.2 for what an SA holds): one direction, one
+ * SPI, one set of keys, a 32-bit sequence number (IKEv1 has no ESN), an anti-replay window on inbound SAs,
+ * lifetimes, statistics and per-reason drop counters.
+ *
+ * The SA knows nothing about the transport: the caller puts the bytes `sealInto` writes after an IPv4
+ * header (raw ESP, protocol 50) or a UDP header on port 4500 (RFC 3948), and hands `openFrom` the bytes
+ * starting at the SPI either way. The peer (address, and port when UDP-encapsulated) is recorded for the
+ * SA database and the sender.
+ *
+ * Nothing is thrown on the packet path: every refused packet is counted under its reason, logged at debug
+ * at most once a second per SA, and reported through the result; the SA keeps working afterwards.
+ */
+import type { CipherSpec, IntegritySpec } from '../crypto/registry.js';
+import { INTEGRITY } from '../crypto/registry.js';
+import { type Clock, type Millis, type Rng, systemClock, systemRng } from '../util/clock.js';
+import { Counters } from '../util/counters.js';
+import { type Logger, silentLogger } from '../util/log.js';
+import { CbcHmacTransform } from './cbc-hmac.js';
+import { GcmTransform } from './gcm.js';
+import { IcvHmac } from './icv-hmac.js';
+import { type EspLifetime, type EspSaState, type LifetimeCause, SEQUENCE_SOFT_LIMIT } from './lifetime.js';
+import { DEFAULT_REPLAY_WINDOW, ReplayWindow } from './replay-window.js';
+import { type EspDropReason, type EspSealFailure, OpenResult } from './result.js';
+import { ESP_HEADER_SIZE, type EspTransform, MAX_ESP_PAYLOAD } from './transform.js';
+
+export type EspDirection = 'inbound' | 'outbound';
+
+/** Transport mode carries the upper-layer payload (L2TP's UDP, next header 17); tunnel mode a whole IPv4
+ * packet (next header 4). RFC 4303 section 3.1. */
+export type EspMode = 'transport' | 'tunnel';
+
+export const NEXT_HEADER_IPV4 = 4;
+export const NEXT_HEADER_TCP = 6;
+export const NEXT_HEADER_UDP = 17;
+export const NEXT_HEADER_IPV6 = 41;
+/** RFC 4303 section 2.6: "no next header", marks dummy packets. */
+export const NEXT_HEADER_NONE = 59;
+
+export interface EspPeer {
+  readonly address: string;
+  /** The peer's UDP port when the SA is UDP-encapsulated (RFC 3948); undefined for raw ESP. */
+  readonly port?: number | undefined;
+}
+
+export interface EspSaConfig {
+  readonly spi: number;
+  readonly direction: EspDirection;
+  readonly mode: EspMode;
+  readonly cipher: CipherSpec;
+  /** Cipher key length in bits (the Key Length attribute; 192 for 3DES). */
+  readonly keyBits: number;
+  /** Cipher key as KEYMAT gives it; for AES-GCM followed by the 4-byte salt (RFC 4106 section 8.1). */
+  readonly encryptionKey: Uint8Array;
+  /** 'none' for AES-GCM (its tag is the ICV), or for an encryption-only SA (RFC 4303 section 3.2 allows it;
+   * only RFC 3602's test vectors use one here). */
+  readonly integrity: IntegritySpec | 'none';
+  readonly integrityKey?: Uint8Array;
+  /**
+   * Android 6/7 (and old Linux) truncate HMAC-SHA2-256 to 96 bits instead of RFC 4868's 128: set this to
+   * interoperate with them. Only valid with hmac-sha256-128.
+   */
+  readonly sha2TruncBug?: boolean;
+  readonly peer: EspPeer;
+  /** Whatever the key manager uses to find this SA again (e.g. its IKE SA), for outbound lookup. */
+  readonly owner?: string;
+  readonly lifetime?: EspLifetime;
+  /** Inbound only: anti-replay window in packets (multiple of 32, at least 1024 by default). */
+  readonly replayWindow?: number;
+  /** Inbound only: Next Header values to accept. Default: [17] in transport mode, [4] in tunnel mode. */
+  readonly acceptNextHeaders?: readonly number[];
+  readonly clock?: Clock;
+  readonly rng?: Rng;
+  readonly logger?: Logger;
+}
+
+/** An SA configuration the key manager should never have produced; thrown at construction only. */
+export class EspConfigError extends Error {
+  override readonly name = 'EspConfigError';
+}
+
+export interface EspSaStats {
+  /** Packets sealed (outbound) or opened successfully (inbound). */
+  packets: number;
+  /** Payload bytes sealed or opened (what byte lifetimes count). */
+  bytes: number;
+}
+
+/** Called (synchronously, once per limit) when the SA passes a soft or hard lifetime. */
+export type LifetimeListener = (sa: EspSa, limit: 'soft' | 'hard', cause: LifetimeCause) => void;
+
+const LOG_INTERVAL_MS = 1000;
+
+export class EspSa {
+  readonly spi: number;
+  readonly direction: EspDirection;
+  readonly mode: EspMode;
+  readonly peer: EspPeer;
+  readonly owner: string | undefined;
+  readonly cipher: CipherSpec;
+  readonly keyBits: number;
+  readonly integrity: IntegritySpec | 'none';
+  readonly createdAt: Millis;
+  /** Absolute times (on the SA's clock) of the soft and hard time limits; Infinity when none. */
+  readonly softAt: Millis;
+  readonly hardAt: Millis;
+  readonly stats: EspSaStats = { packets: 0, bytes: 0 };
+  readonly drops = new Counters<EspDropReason | EspSealFailure>();
+  /** Set by the SA database; see LifetimeListener. */
+  lifetimeListener: LifetimeListener | undefined;
+
+  private stateValue: EspSaState = 'active';
+  /** Outbound: the last sequence number sent (0 = none yet). */
+  private seq = 0;
+  private readonly transform: EspTransform;
+  private readonly replay: ReplayWindow | undefined;
+  private readonly acceptNext = new Uint8Array(256);
+  private readonly result = new OpenResult();
+  private readonly softBytes: number;
+  private readonly hardBytes: number;
+  private readonly clock: Clock;
+  private readonly log: Logger;
+  private lastLogAt = Number.NEGATIVE_INFINITY;
+
+  constructor(config: EspSaConfig) {
+    const { cipher, keyBits } = config;
+    if (!Number.isInteger(config.spi) || config.spi < 256 || config.spi > 0xffffffff) {
+      // RFC 4303 section 2.1: 0 is never an SPI and 1-255 are reserved by IANA.
+      throw new EspConfigError(`SPI ${config.spi} is not in 256..2^32-1`);
+    }
+    if (!cipher.keyBits.includes(keyBits))
+      throw new EspConfigError(`${cipher.name} has no ${keyBits}-bit key`);
+    const keyBytes = keyBits / 8 + cipher.saltSize;
+    if (config.encryptionKey.length !== keyBytes) {
+      throw new EspConfigError(
+        `${cipher.name}-${keyBits} needs ${keyBytes} key bytes, got ${config.encryptionKey.length}`,
+      );
+    }
+    this.spi = config.spi;
+    this.direction = config.direction;
+    this.mode = config.mode;
+    this.peer = config.peer;
+    this.owner = config.owner;
+    this.cipher = cipher;
+    this.keyBits = keyBits;
+    this.integrity = config.integrity;
+    this.clock = config.clock ?? systemClock;
+    this.log = (config.logger ?? silentLogger).child({
+      spi: `0x${config.spi.toString(16).padStart(8, '0')}`,
+    });
+    this.transform = createTransform(config);
+
+    if (config.direction === 'inbound')
+      this.replay = new ReplayWindow(config.replayWindow ?? DEFAULT_REPLAY_WINDOW);
+    const accepted = config.acceptNextHeaders ?? [
+      config.mode === 'tunnel' ? NEXT_HEADER_IPV4 : NEXT_HEADER_UDP,
+    ];
+    for (const nh of accepted) this.acceptNext[nh & 0xff] = 1;
+
+    const lt = config.lifetime ?? {};
+    this.createdAt = this.clock.now();
+    this.softAt =
+      lt.softSeconds !== undefined ? this.createdAt + lt.softSeconds * 1000 : Number.POSITIVE_INFINITY;
+    this.hardAt =
+      lt.hardSeconds !== undefined ? this.createdAt + lt.hardSeconds * 1000 : Number.POSITIVE_INFINITY;
+    this.softBytes = lt.softBytes ?? Number.POSITIVE_INFINITY;
+    this.hardBytes = lt.hardBytes ?? Number.POSITIVE_INFINITY;
+  }
+
+  get state(): EspSaState {
+    return this.stateValue;
+  }
+
+  /** Outbound: the last sequence number sent. Inbound: the highest one accepted. */
+  get sequence(): number {
+    return this.replay !== undefined ? this.replay.highest : this.seq;
+  }
+
+  /** Bytes `sealInto` writes for a payload of this length (SPI through ICV). */
+  sealedLength(payloadLength: number): number {
+    return this.transform.sealedLength(payloadLength);
+  }
+
+  /**
+   * Encrypts and authenticates `payload` (RFC 4303 section 3.3) into `out[outOffset...]`, starting with the
+   * SPI. `out` is the caller's reusable buffer (leave room before `outOffset` for the IPv4 or UDP header).
+   * Returns the bytes written, or 0 when the packet was refused (counted under `drops`).
+   */
+  sealInto(payload: Uint8Array, nextHeader: number, out: Buffer, outOffset: number): number {
+    if (this.direction !== 'outbound') return this.refuse('wrong-direction');
+    if (this.stateValue === 'dead') return this.refuse('expired');
+    if (payload.length > MAX_ESP_PAYLOAD) return this.refuse('too-large');
+    if (outOffset + this.transform.sealedLength(payload.length) > out.length) return this.refuse('no-room');
+    if (this.seq === 0xffffffff) {
+      // RFC 4303 section 3.3.3: the counter must not cycle; exhaustion is a hard expiry.
+      this.expire('hard', 'sequence');
+      return this.refuse('expired');
+    }
+    const seq = ++this.seq;
+    const n = this.transform.seal(this.spi, seq, payload, nextHeader, out, outOffset);
+    this.stats.packets++;
+    this.stats.bytes += payload.length;
+    if (this.stats.bytes >= this.softBytes || seq >= SEQUENCE_SOFT_LIMIT) this.passedLimit(seq);
+    return n;
+  }
+
+  /**
+   * Verifies and decrypts the ESP packet `packet[offset, offset+length)` (starting at the SPI; RFC 4303
+   * section 3.4). The result is this SA's reused object; see OpenResult.
+   */
+  openFrom(packet: Buffer, offset: number, length: number): OpenResult {
+    const r = this.result;
+    r.sa = this;
+    r.length = 0;
+    r.nextHeader = 0;
+    r.seq = 0;
+    if (this.replay === undefined) return this.drop('wrong-direction');
+    if (this.stateValue === 'dead') return this.drop('expired');
+    if (length < ESP_HEADER_SIZE) return this.drop('truncated');
+    const seq = packet.readUInt32BE(offset + 4);
+    r.seq = seq;
+    // RFC 4303 section 3.4.3: the cheap replay check first, so replayed floods cost no ICV computation.
+    if (this.replay.check(seq) !== 'fresh') return this.drop('replay');
+    const status = this.transform.open(packet, offset, length, r);
+    if (status === 'truncated' || status === 'bad-icv') return this.drop(status);
+    // The ICV verified: only now may the window move (RFC 4303 section 3.4.3).
+    this.replay.accept(seq);
+    if (status === 'bad-padding') return this.drop(status);
+    const nh = r.nextHeader;
+    if (nh === NEXT_HEADER_NONE) return this.drop('dummy');
+    if (this.acceptNext[nh] === 0) return this.drop('unexpected-next-header');
+    this.stats.packets++;
+    this.stats.bytes += r.length;
+    if (this.stats.bytes >= this.softBytes) this.passedLimit(0);
+    r.status = 'ok';
+    return r;
+  }
+
+  /**
+   * Marks the SA soft- or hard-expired (the database calls this for time limits; `sealInto`/`openFrom` for
+   * bytes and sequence numbers). Idempotent; tells the listener once per limit.
+   */
+  expire(limit: 'soft' | 'hard', cause: LifetimeCause): void {
+    if (limit === 'soft') {
+      if (this.stateValue !== 'active') return;
+      this.stateValue = 'dying';
+    } else {
+      if (this.stateValue === 'dead') return;
+      this.stateValue = 'dead';
+    }
+    this.log.debug({ limit, cause, packets: this.stats.packets, bytes: this.stats.bytes }, 'esp sa lifetime');
+    this.lifetimeListener?.(this, limit, cause);
+  }
+
+  /** Use this IV for the next packet only: reproducing published test vectors, never in production. */
+  setNextIvForTest(iv: Uint8Array): void {
+    this.transform.setNextIv(iv);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return {
+      spi: this.spi,
+      direction: this.direction,
+      mode: this.mode,
+      peer: this.peer,
+      cipher: `${this.cipher.name}-${this.keyBits}`,
+      integrity: this.integrity === 'none' ? 'none' : this.integrity.name,
+      state: this.stateValue,
+      sequence: this.sequence,
+      stats: { ...this.stats },
+      drops: this.drops.snapshot(),
+    };
+  }
+
+  private passedLimit(seq: number): void {
+    if (this.stats.bytes >= this.hardBytes) this.expire('hard', 'bytes');
+    else if (this.stats.bytes >= this.softBytes) this.expire('soft', 'bytes');
+    else if (seq >= SEQUENCE_SOFT_LIMIT) this.expire('soft', 'sequence');
+  }
+
+  private drop(reason: EspDropReason): OpenResult {
+    this.result.status = reason;
+    this.note(reason);
+    return this.result;
+  }
+
+  private refuse(reason: EspSealFailure): number {
+    this.note(reason);
+    return 0;
+  }
+
+  private note(reason: EspDropReason | EspSealFailure): void {
+    const n = this.drops.count(reason);
+    const now = this.clock.now();
+    if (now - this.lastLogAt >= LOG_INTERVAL_MS && this.log.isLevelEnabled('debug')) {
+      this.lastLogAt = now;
+      this.log.debug({ reason, count: n, drops: this.drops.snapshot() }, 'esp drop');
+    }
+  }
+}
+
+function createTransform(config: EspSaConfig): EspTransform {
+  const { cipher, keyBits, integrity } = config;
+  const rng = config.rng ?? systemRng;
+  if (cipher.kind === 'aead') {
+    if (integrity !== 'none')
+      throw new EspConfigError(`${cipher.name} carries its own ICV; integrity must be 'none'`);
+    return new GcmTransform(cipher, keyBits, config.encryptionKey);
+  }
+  if (integrity === 'none') {
+    if (config.sha2TruncBug) throw new EspConfigError('sha2TruncBug needs hmac-sha256-128');
+    return new CbcHmacTransform(cipher, keyBits, config.encryptionKey, null, rng);
+  }
+  const key = config.integrityKey;
+  if (key === undefined || key.length !== integrity.keySize) {
+    throw new EspConfigError(
+      `${integrity.name} needs a ${integrity.keySize}-byte key, got ${key?.length ?? 0}`,
+    );
+  }
+  let icvSize = integrity.icvSize;
+  if (config.sha2TruncBug) {
+    if (integrity !== INTEGRITY['hmac-sha256-128'])
+      throw new EspConfigError('sha2TruncBug needs hmac-sha256-128');
+    icvSize = 12; // the draft-ietf-ipsec-ciph-sha-256-00 truncation those stacks kept
+  }
+  return new CbcHmacTransform(
+    cipher,
+    keyBits,
+    config.encryptionKey,
+    new IcvHmac(integrity, key, icvSize),
+    rng,
+  );
+}

@@ -1,0 +1,100 @@
+/**
+ * The Identification payload (RFC 2408 section 3.8, IPsec DOI layout RFC 2407 section 4.6.2) and NAT-OA
+ * (RFC 3947 section 5.2), which carries an address in the same ID-type vocabulary.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { IdType, PayloadType } from './constants.js';
+import { IkeDecodeError } from './errors.js';
+
+export interface IdPayload {
+  readonly type: typeof PayloadType.ID;
+  readonly idType: number;
+  readonly protocolId: number;
+  readonly port: number;
+  readonly data: Buffer;
+}
+
+export interface NatOaPayload {
+  readonly type: typeof PayloadType.NatOA | typeof PayloadType.NatOADraft;
+  readonly idType: number;
+  readonly address: Buffer;
+}
+
+export function encodeIdBody(p: IdPayload): Buffer {
+  const b = Buffer.alloc(4 + p.data.length);
+  b[0] = p.idType;
+  b[1] = p.protocolId;
+  b.writeUInt16BE(p.port, 2);
+  p.data.copy(b, 4);
+  return b;
+}
+
+/** Fixed data lengths per ID type (RFC 2407 section 4.6.2.2 to .12); variable types are only non-empty. */
+function checkIdData(idType: number, data: Buffer): void {
+  const fixed: Record<number, number> = {
+    [IdType.Ipv4Addr]: 4,
+    [IdType.Ipv4AddrSubnet]: 8,
+    [IdType.Ipv4AddrRange]: 8,
+    [IdType.Ipv6Addr]: 16,
+    [IdType.Ipv6AddrSubnet]: 32,
+    [IdType.Ipv6AddrRange]: 32,
+  };
+  const want = fixed[idType];
+  if (want !== undefined && data.length !== want) {
+    throw new IkeDecodeError(`ID type ${idType} with ${data.length} bytes of data`);
+  }
+  if (want === undefined && data.length === 0) throw new IkeDecodeError(`empty ID of type ${idType}`);
+}
+
+export function decodeIdBody(body: Buffer): IdPayload {
+  if (body.length < 4) throw new IkeDecodeError('ID payload shorter than its header');
+  const data = Buffer.from(body.subarray(4));
+  checkIdData(body[0], data);
+  return { type: PayloadType.ID, idType: body[0], protocolId: body[1], port: body.readUInt16BE(2), data };
+}
+
+export function encodeNatOaBody(p: NatOaPayload): Buffer {
+  const b = Buffer.alloc(4 + p.address.length);
+  b[0] = p.idType;
+  p.address.copy(b, 4);
+  return b;
+}
+
+export function decodeNatOaBody(body: Buffer, type: NatOaPayload['type']): NatOaPayload {
+  if (body.length < 4) throw new IkeDecodeError('NAT-OA shorter than its header');
+  const idType = body[0];
+  const address = Buffer.from(body.subarray(4));
+  if (idType !== IdType.Ipv4Addr && idType !== IdType.Ipv6Addr) {
+    throw new IkeDecodeError(`NAT-OA ID type ${idType}`);
+  }
+  checkIdData(idType, address);
+  return { type, idType, address };
+}
+
+/** An address in ID form: ID_IPV4_ADDR or ID_IPV6_ADDR data bytes. */
+export function addressToIdData(address: string): { idType: number; data: Buffer } {
+  if (isIPv4(address)) return { idType: IdType.Ipv4Addr, data: Buffer.from(address.split('.').map(Number)) };
+  if (isIPv6(address)) return { idType: IdType.Ipv6Addr, data: ipv6Bytes(address) };
+  throw new RangeError(`not an IP address: ${address}`);
+}
+
+/** The textual address of an ID_IPV4_ADDR / ID_IPV6_ADDR; undefined for other types. */
+export function idDataToAddress(idType: number, data: Buffer): string | undefined {
+  if (idType === IdType.Ipv4Addr && data.length === 4) return Array.from(data).join('.');
+  if (idType === IdType.Ipv6Addr && data.length === 16) {
+    const parts: string[] = [];
+    for (let i = 0; i < 16; i += 2) parts.push(data.readUInt16BE(i).toString(16));
+    return parts.join(':');
+  }
+  return undefined;
+}
+
+function ipv6Bytes(address: string): Buffer {
+  const [head, tail] = address.includes('::') ? address.split('::') : [address, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? h : [...h, ...Array<string>(8 - h.length - t.length).fill('0'), ...t];
+  const b = Buffer.alloc(16);
+  groups.forEach((g, i) => b.writeUInt16BE(Number.parseInt(g, 16), i * 2));
+  return b;
+}

@@ -1,0 +1,101 @@
+/**
+ * IKE engine configuration with issue 4's defaults. The PSK is looked up per peer through a function so
+ * the server can keep several; RSA signatures (a later issue) will add a credential kind here.
+ */
+import type { HashName } from '../crypto/registry.js';
+import type { Logger } from '../util/log.js';
+import { silentLogger } from '../util/log.js';
+import type { Rng } from '../util/clock.js';
+import { systemRng } from '../util/clock.js';
+import { DEFAULT_ESP_POLICY, type EspPolicy, type EspSuiteChoice } from './esp-policy.js';
+import type { IdPayload } from './codec/identification.js';
+import { type CipherChoice, DEFAULT_PHASE1_POLICY, type Phase1Policy } from './policy.js';
+import type { Endpoint } from './natt.js';
+import type { DhGroupId } from '../crypto/registry.js';
+
+/** Returns the PSK for a peer (by address, and by its ID payload once known), or undefined to refuse it. */
+export type PskLookup = (peer: Endpoint, id: IdPayload | undefined) => Buffer | undefined;
+
+export interface InitiatorSuite {
+  readonly cipher: CipherChoice;
+  readonly hash: HashName;
+  readonly group: DhGroupId;
+}
+
+export interface IkeConfig {
+  readonly psk: PskLookup;
+  readonly phase1: Phase1Policy;
+  readonly esp: EspPolicy;
+  /** Send a NAT-D for the client that cannot match, so it encapsulates (issue 4; default on). */
+  readonly forceEncapsulation: boolean;
+  /** Aggressive Mode responder (exposes a PSK hash to offline cracking: off by default). */
+  readonly aggressiveMode: boolean;
+  readonly halfOpenPerSource: number;
+  readonly halfOpenTotal: number;
+  readonly halfOpenTimeoutMs: number;
+  /** Initiator retransmission: first wait, doubled each time, and the number of sends before giving up. */
+  readonly retransmitInitialMs: number;
+  readonly retransmitTries: number;
+  /** RFC 3706: probe a peer quiet for this long; declare it dead after `dpdTries` unanswered probes. */
+  readonly dpdIdleMs: number;
+  readonly dpdRetryMs: number;
+  readonly dpdTries: number;
+  /** How long a completed Quick Mode is remembered (to answer duplicates). */
+  readonly exchangeLingerMs: number;
+  /** Initiator proposals. */
+  readonly initiatorSuites: readonly InitiatorSuite[];
+  readonly initiatorEsp: readonly EspSuiteChoice[];
+  readonly initiatorPfsGroup: DhGroupId | undefined;
+  readonly initiatorLifetimeSeconds: number;
+  readonly initiatorEspLifetimeSeconds: number;
+  /** Start Quick Mode as soon as Main Mode completes (initiator). */
+  readonly autoQuickMode: boolean;
+  /** L2TP's port in Quick Mode IDs (RFC 3193 section 4). */
+  readonly l2tpPort: number;
+  readonly ikePort: number;
+  readonly nattPort: number;
+  readonly rng: Rng;
+  readonly log: Logger;
+}
+
+export type IkeConfigInput = Partial<Omit<IkeConfig, 'psk'>> & { psk: PskLookup | Buffer | string };
+
+export function resolveConfig(input: IkeConfigInput): IkeConfig {
+  const psk = input.psk;
+  const lookup: PskLookup =
+    typeof psk === 'function' ? psk : typeof psk === 'string' ? () => Buffer.from(psk) : () => psk;
+  return {
+    phase1: DEFAULT_PHASE1_POLICY,
+    esp: DEFAULT_ESP_POLICY,
+    forceEncapsulation: true,
+    aggressiveMode: false,
+    halfOpenPerSource: 32,
+    halfOpenTotal: 1024,
+    halfOpenTimeoutMs: 30_000,
+    retransmitInitialMs: 1000,
+    retransmitTries: 6,
+    dpdIdleMs: 30_000,
+    dpdRetryMs: 5_000,
+    dpdTries: 5,
+    exchangeLingerMs: 60_000,
+    initiatorSuites: [
+      { cipher: { cipher: 'aes-cbc', keyBits: 128 }, hash: 'sha1', group: 19 },
+      { cipher: { cipher: 'aes-cbc', keyBits: 256 }, hash: 'sha256', group: 14 },
+    ],
+    initiatorEsp: [
+      { cipher: 'aes-cbc', keyBits: 128, integrity: 'hmac-sha1-96' },
+      { cipher: 'aes-cbc', keyBits: 256, integrity: 'hmac-sha256-128' },
+    ],
+    initiatorPfsGroup: undefined,
+    initiatorLifetimeSeconds: 28800,
+    initiatorEspLifetimeSeconds: 3600,
+    autoQuickMode: true,
+    l2tpPort: 1701,
+    ikePort: 500,
+    nattPort: 4500,
+    rng: systemRng,
+    log: silentLogger,
+    ...input,
+    psk: lookup,
+  };
+}

@@ -1,0 +1,204 @@
+/**
+ * One ISAKMP SA: its cookies, endpoints, negotiated suite, keys, the phase-1 IV chain and the per-message-ID
+ * IV chains of Quick Mode and informational exchanges (RFC 2409 Appendix B), and the child SAs above it.
+ */
+import { cbcDecrypt, cbcEncrypt } from '../crypto/cbc.js';
+import type { DhKeyPair } from '../crypto/dh.js';
+import type { CipherSpec, DhGroupSpec, HashSpec } from '../crypto/registry.js';
+import type { Millis } from '../util/clock.js';
+import type { ChildSaParams } from './actions.js';
+import { HEADER_LENGTH, HeaderFlag } from './codec/constants.js';
+import { IkeDecodeError } from './codec/errors.js';
+import type { IsakmpHeader } from './codec/header.js';
+import type { IdPayload } from './codec/identification.js';
+import { type MessageHead, frameMessage } from './codec/message.js';
+import { type Payload, type PayloadChain, decodePayloads, encodePayloads, firstPayloadType } from './codec/payloads.js';
+import type { EspChoice } from './esp-policy.js';
+import type { Proposal } from './codec/sa.js';
+import type { Endpoint } from './natt.js';
+import type { NatTVersion, PeerVendorInfo } from './vendor-ids.js';
+
+export type MainModeState = 'mm1' | 'mm2' | 'mm3' | 'mm4' | 'mm5' | 'established' | 'deleted';
+
+export interface Phase1Suite {
+  readonly cipher: CipherSpec;
+  readonly keyBits: number;
+  readonly hash: HashSpec;
+  readonly group: DhGroupSpec;
+  readonly lifetimeSeconds: number;
+}
+
+export interface Phase1Keys {
+  readonly skeyid: Buffer;
+  readonly d: Buffer;
+  readonly a: Buffer;
+  readonly e: Buffer;
+  readonly encKey: Buffer;
+}
+
+/** A Quick Mode or informational exchange, keyed by message ID. */
+export interface Phase2Exchange {
+  readonly messageId: number;
+  readonly kind: 'quick' | 'info';
+  readonly role: 'initiator' | 'responder';
+  state: 'qm1' | 'qm2' | 'done';
+  iv: Buffer;
+  ni: Buffer;
+  nr: Buffer | undefined;
+  dh: DhKeyPair | undefined;
+  spiIn: Buffer;
+  choice: EspChoice | undefined;
+  idci: IdPayload | undefined;
+  idcr: IdPayload | undefined;
+  natOaI: string | undefined;
+  natOaR: string | undefined;
+  lastSent: Buffer | undefined;
+  lastReceived: Buffer | undefined;
+  retransmitAt: Millis | undefined;
+  retransmitWait: Millis;
+  tries: number;
+  expiresAt: Millis;
+  /** Set once an initiator's QM2 is answered. */
+  installed: ChildSaParams | undefined;
+  /** The Quick Mode PFS secret g(qm)^xy, kept for KEYMAT until QM3 (responder). */
+  pfsSecret?: Buffer | undefined;
+  /** Initiator: the proposal QM1 offered (QM2 must echo one of its transforms). */
+  offered?: Proposal | undefined;
+}
+
+export interface ChildSa {
+  readonly params: ChildSaParams;
+  readonly createdAt: Millis;
+  readonly expiresAt: Millis;
+  lastTraffic: Millis;
+}
+
+export class IkeSa {
+  state: MainModeState;
+  ckyR: Buffer;
+  suite: Phase1Suite | undefined;
+  /** SAi_b: the initiator's SA payload body, authenticated by HASH_I/HASH_R (RFC 2409 section 5). */
+  saiB: Buffer = Buffer.alloc(0);
+  dh: DhKeyPair | undefined;
+  gxi: Buffer | undefined;
+  gxr: Buffer | undefined;
+  gxy: Buffer | undefined;
+  ni: Buffer | undefined;
+  nr: Buffer | undefined;
+  keys: Phase1Keys | undefined;
+  /** Phase-1 IV: the last CBC block of the previous phase-1 message. */
+  iv: Buffer = Buffer.alloc(0);
+  vendor: PeerVendorInfo | undefined;
+  natT: NatTVersion | undefined;
+  /** UDP encapsulation will be used (NAT detected or forced). */
+  encapsulate = false;
+  /** Windows' hash of our address from MM3, echoed in MM4. */
+  peerNatDForUs: Buffer | undefined;
+  peerId: IdPayload | undefined;
+  initialContact = false;
+  /** The lifetime we enforce is shorter than the one proposed (RESPONDER-LIFETIME goes in MM6). */
+  capped = false;
+  /** MM1 as received: a retransmitted MM1 is answered with MM2 again. */
+  firstReceived: Buffer | undefined;
+  lastSent: Buffer | undefined;
+  lastReceived: Buffer | undefined;
+  retransmitAt: Millis | undefined;
+  retransmitWait: Millis = 0;
+  tries = 0;
+  expiresAt: Millis;
+  readonly exchanges = new Map<number, Phase2Exchange>();
+  readonly children: ChildSa[] = [];
+  dpdEnabled = false;
+  dpdSeq = 0;
+  dpdOutstanding: { seq: number; sentAt: Millis; tries: number } | undefined;
+  lastHeard: Millis;
+  establishedAt: Millis | undefined;
+  /** Initiator: the MM1 proposal (for checking MM2's echo). */
+  offered: Payload | undefined;
+
+  constructor(
+    readonly role: 'initiator' | 'responder',
+    readonly ckyI: Buffer,
+    public peer: Endpoint,
+    public local: Endpoint,
+    readonly createdAt: Millis,
+    expiresAt: Millis,
+  ) {
+    this.state = role === 'initiator' ? 'mm1' : 'mm2';
+    this.ckyR = Buffer.alloc(8);
+    this.expiresAt = expiresAt;
+    this.lastHeard = createdAt;
+  }
+
+  /** A stable handle: our own cookie (the initiator's or the responder's), unique in the engine. */
+  get id(): string {
+    return (this.role === 'initiator' ? this.ckyI : this.ckyR).toString('hex');
+  }
+
+  /** The table key: both cookies (issue 4: never the address alone). */
+  get key(): string {
+    return ikeSaKey(this.ckyI, this.ckyR);
+  }
+
+  /** Counted against the half-open limits (responder SAs before MM5 authenticates). */
+  halfOpen = false;
+
+  get floated(): boolean {
+    return this.local.port !== 500 && this.natT !== undefined;
+  }
+
+  head(exchangeType: number, messageId: number, flags: number): MessageHead {
+    return { initiatorCookie: this.ckyI, responderCookie: this.ckyR, exchangeType, flags, messageId };
+  }
+
+  /**
+   * Encrypts a payload chain with `iv` (RFC 2409 Appendix B); zero padding to the block size (RFC 2408
+   * section 3.1 leaves its content open). Returns the message and its last cipher block (the next IV).
+   */
+  seal(head: MessageHead, payloads: readonly Payload[], iv: Buffer): { data: Buffer; lastBlock: Buffer } {
+    return this.sealBody(head, firstPayloadType(payloads), encodePayloads(payloads), iv);
+  }
+
+  sealBody(head: MessageHead, first: number, plain: Buffer, iv: Buffer): { data: Buffer; lastBlock: Buffer } {
+    const bs = this.suite!.cipher.blockSize;
+    const padded = Buffer.alloc(Math.ceil(plain.length / bs) * bs || bs);
+    plain.copy(padded);
+    const ct = cbcEncrypt(this.cbcName(), this.keys!.encKey, iv, padded);
+    const data = frameMessage({ ...head, flags: head.flags | HeaderFlag.Encryption }, first, ct);
+    return { data, lastBlock: Buffer.from(ct.subarray(ct.length - bs)) };
+  }
+
+  /** Decrypts an encrypted message body; the caller commits `lastBlock` as the next IV only once authenticated. */
+  open(header: IsakmpHeader, raw: Buffer, iv: Buffer): { chain: PayloadChain; plain: Buffer; lastBlock: Buffer } {
+    const bs = this.suite!.cipher.blockSize;
+    const ct = raw.subarray(HEADER_LENGTH);
+    if (ct.length === 0 || ct.length % bs !== 0) throw new IkeDecodeError('encrypted body not a block multiple');
+    const plain = cbcDecrypt(this.cbcName(), this.keys!.encKey, iv, ct);
+    const chain = decodePayloads(header.nextPayload, plain, true);
+    return { chain, plain, lastBlock: Buffer.from(ct.subarray(ct.length - bs)) };
+  }
+
+  private cbcName(): 'aes-cbc' | '3des-cbc' {
+    const n = this.suite!.cipher.name;
+    if (n === 'aes-gcm-16') throw new Error('phase 1 never negotiates GCM');
+    return n;
+  }
+
+  suiteName(): string {
+    const s = this.suite!;
+    const c = s.cipher.name === 'aes-cbc' ? `aes${s.keyBits}` : '3des';
+    const g = s.group.kind === 'ecp' ? `ecp${s.group.bits}` : `modp${s.group.bits}`;
+    return `${c}-${s.hash.name}-${g}`;
+  }
+}
+
+export function ikeSaKey(ckyI: Buffer, ckyR: Buffer): string {
+  return ckyI.toString('hex') + ckyR.toString('hex');
+}
+
+/** The payload body after its generic header: what SAi_b, IDii_b, Ni_b mean in RFC 2409 section 5. */
+export function payloadBody(plain: Buffer, chain: PayloadChain, index: number): Buffer {
+  const start = chain.offsets[index];
+  const end = index + 1 < chain.offsets.length ? chain.offsets[index + 1] : chain.end;
+  return plain.subarray(start + 4, end);
+}

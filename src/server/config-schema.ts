@@ -1,0 +1,128 @@
+/**
+ * The YAML configuration file (`--config FILE`), as a zod schema: everything the environment variables of
+ * the embedded default (config.ts) do not cover. Every key is optional; unknown keys are errors (a typo
+ * must not silently fall back to a default). Durations are in seconds.
+ */
+import { z } from 'zod';
+import { isIpv4, parseCidr } from '../net/ipv4-address.js';
+
+const ipv4 = z.string().refine(isIpv4, { message: 'expected an IPv4 address (a.b.c.d)' });
+const cidr = z.string().refine(
+  (s) => {
+    try {
+      parseCidr(s, true);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an IPv4 CIDR block (a.b.c.d/n)' },
+);
+const seconds = z.number().positive();
+const count = z.number().int().nonnegative();
+
+/** Phase-1 ciphers (RFC 2409 App. A; AES per RFC 3602 section 5). */
+export const IKE_CIPHERS = ['aes256', 'aes192', 'aes128', '3des'] as const;
+export const IKE_HASHES = ['sha512', 'sha384', 'sha256', 'sha1', 'md5'] as const;
+export const DH_GROUP_IDS = [1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21] as const;
+/**
+ * ESP suites in strongSwan's spelling: "<cipher>-<integrity>" for CBC (RFC 3602, RFC 2404, RFC 4868) or
+ * "aes<bits>gcm16" for AES-GCM with a 16-byte ICV (RFC 4106).
+ */
+export const ESP_SUITE_PATTERN =
+  /^(?:(aes(?:128|192|256)|3des)-(md5|sha1|sha256|sha384|sha512)|aes(128|192|256)gcm16)$/;
+
+const dhGroup = z
+  .number()
+  .int()
+  .refine((g) => (DH_GROUP_IDS as readonly number[]).includes(g), {
+    message: `expected a DH group: ${DH_GROUP_IDS.join(', ')}`,
+  });
+
+export const fileConfigSchema = z.strictObject({
+  /** Local addresses to listen on (UDP 500 and 4500); default every local IPv4 address. */
+  listen: z.array(ipv4).min(1).optional(),
+  /** Try raw ESP (IP protocol 50) for clients not behind NAT (default true; needs privilege). */
+  rawEsp: z.boolean().optional(),
+  /** The IPsec pre-shared key (VPN_IPSEC_PSK wins when set). */
+  psk: z.string().min(1).optional(),
+  /** Path of the users file (aaa): one user per line. */
+  usersFile: z.string().min(1).optional(),
+  l2tp: z
+    .strictObject({
+      network: cidr.optional(),
+      localAddress: ipv4.optional(),
+      pool: z.string().min(1).optional(),
+    })
+    .optional(),
+  /** DNS servers offered in IPCP (RFC 1877); VPN_DNS_SRV1/2 win when set. */
+  dns: z.array(ipv4).max(2).optional(),
+  ike: z
+    .strictObject({
+      ciphers: z.array(z.enum(IKE_CIPHERS)).min(1).optional(),
+      hashes: z.array(z.enum(IKE_HASHES)).min(1).optional(),
+      groups: z.array(dhGroup).min(1).optional(),
+      /** 'client': the client's order wins (IKEv1 custom); 'server': ours. */
+      prefer: z.enum(['client', 'server']).optional(),
+      aggressiveMode: z.boolean().optional(),
+      forceEncapsulation: z.boolean().optional(),
+      maxLifetime: seconds.optional(),
+      dpdDelay: seconds.optional(),
+      dpdTimeout: seconds.optional(),
+      halfOpenPerSource: count.optional(),
+      halfOpenTotal: count.optional(),
+    })
+    .optional(),
+  esp: z
+    .strictObject({
+      suites: z
+        .array(
+          z
+            .string()
+            .regex(ESP_SUITE_PATTERN, { message: 'expected e.g. aes128-sha1, aes256-sha256, aes128gcm16' }),
+        )
+        .min(1)
+        .optional(),
+      pfsGroups: z.array(dhGroup).optional(),
+      maxLifetime: seconds.optional(),
+      /** HMAC-SHA2-256 truncated to 96 bits, for Android 6/7 (VPN_SHA2_TRUNCBUG). */
+      sha2Truncbug: z.boolean().optional(),
+    })
+    .optional(),
+  limits: z
+    .strictObject({
+      maxSessions: count.optional(),
+      maxSessionsPerUser: count.optional(),
+      maxSessionsPerPeer: count.optional(),
+    })
+    .optional(),
+  timeouts: z
+    .strictObject({
+      l2tpHello: seconds.optional(),
+      l2tpRetransmit: seconds.optional(),
+      lcpEchoInterval: seconds.optional(),
+      lcpEchoFailures: count.optional(),
+      authentication: seconds.optional(),
+      idle: z.number().nonnegative().optional(),
+    })
+    .optional(),
+  tun: z
+    .strictObject({
+      name: z.string().min(1).max(15).optional(),
+      mtu: z.number().int().min(576).max(1500).optional(),
+    })
+    .optional(),
+  /** Clamp TCP MSS in SYNs to the tunnel MTU (default true). */
+  mssClamp: z.boolean().optional(),
+  logging: z
+    .strictObject({
+      level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+      pretty: z.boolean().optional(),
+    })
+    .optional(),
+  control: z.strictObject({ socket: z.string().min(1).optional() }).optional(),
+  /** TEST ONLY: accept L2TP on plain UDP 1701 outside IPsec (RFC 3193 says never). */
+  allowPlainL2tp: z.boolean().optional(),
+});
+
+export type FileConfig = z.infer<typeof fileConfigSchema>;

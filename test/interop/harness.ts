@@ -1,0 +1,185 @@
+/**
+ * Runs one interop case end to end: a fresh namespace (bridge + taps, or slirp NAT), a host-side capture,
+ * the server when the case has one, each guest booted with its command file on a 9p share, then the
+ * verdict per guest. Everything a case produced stays in `test-results/interop/<case>/`; namespaces and
+ * processes are gone afterwards whether the case passed, failed or threw.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Capture, startCapture } from './capture.js';
+import {
+  type ClientSpec,
+  ipsecConf,
+  ipsecSecrets,
+  pppOptions,
+  strongswanDropIn,
+  xl2tpdConf,
+} from './client-config.js';
+import { decryptScript, parseXfrmState, type XfrmEspState } from './esp-keys.js';
+import { ensureGuestImage, type GuestImage } from './guest-image.js';
+import { clientScript, SHARE, type Stage, selfTestScript } from './guest-script.js';
+import { createTestNetwork, type NetworkKind, type TestNetwork } from './netns.js';
+import { type Expectation, judge, readGuestOutcome } from './outcome.js';
+import { artifactDir } from './paths.js';
+import { runGuest } from './qemu.js';
+import { type RunningServer, type ServerSpec, startServer } from './server.js';
+
+export type GuestPlan =
+  | { role: 'selftest'; expect: Expectation }
+  | { role: 'client'; client: Omit<ClientSpec, 'server'>; expect: Expectation };
+
+export interface InteropCase {
+  name: string;
+  /** What the case proves, one line (printed by `npm run interop -- --list`). */
+  summary: string;
+  network: NetworkKind;
+  /** The guests of the case, booted at the same time. */
+  guests: readonly GuestPlan[];
+  /** The l2tpsec server's settings; undefined for cases that need no server (the self-test). */
+  server?: ServerSpec;
+  /** Why the case cannot run yet; a pending case is listed, never run, never counted as passing. */
+  pending?: string;
+  /** Limit per guest from power-on to power-off (default 180 s). */
+  timeoutSeconds?: number;
+}
+
+export interface GuestResult {
+  index: number;
+  pass: boolean;
+  stage: Stage | undefined;
+  detail: string;
+  seconds: number;
+  timedOut: boolean;
+}
+
+export interface CaseResult {
+  name: string;
+  pass: boolean;
+  seconds: number;
+  /** The first failing stage over all guests (IKE / L2TP / PPP / data, or setup for the harness). */
+  stage: Stage | undefined;
+  detail: string;
+  artifacts: string;
+  guests: GuestResult[];
+}
+
+export interface RunOptions {
+  /** Replaces `startServer` (e.g. to run another server implementation against the same cases). */
+  startServer?: (spec: ServerSpec, net: TestNetwork, dir: string) => Promise<RunningServer>;
+  image?: GuestImage;
+}
+
+const SELFTEST_STAGES: readonly Stage[] = ['setup', 'data'];
+
+/** Fills a guest's share: the command file and, for a client, its configuration under etc/. */
+function prepareShare(plan: GuestPlan, net: TestNetwork, share: string): void {
+  mkdirSync(share, { recursive: true });
+  if (plan.role === 'selftest') {
+    // Bridge: the server's address on br0. Slirp: the host alias 10.0.2.2 (127.0.0.1 in the namespace).
+    writeFileSync(join(share, 'cmd.sh'), selfTestScript(net.serverAddr));
+    return;
+  }
+  const client: ClientSpec = { ...plan.client, server: net.serverAddr };
+  const etc = join(share, 'etc');
+  mkdirSync(etc, { recursive: true });
+  writeFileSync(join(etc, 'ipsec.conf'), ipsecConf(client));
+  writeFileSync(join(etc, 'ipsec.secrets'), ipsecSecrets(client));
+  writeFileSync(join(etc, 'strongswan-interop.conf'), strongswanDropIn(`${SHARE}/charon.log`));
+  writeFileSync(join(etc, 'xl2tpd.conf'), xl2tpdConf(client, '/etc/ppp/options.l2tpd.client'));
+  writeFileSync(join(etc, 'options.l2tpd.client'), pppOptions(client, `${SHARE}/pppd.log`));
+  writeFileSync(join(share, 'cmd.sh'), clientScript(client));
+}
+
+function failure(c: InteropCase, started: number, dir: string, err: unknown): CaseResult {
+  return {
+    name: c.name,
+    pass: false,
+    seconds: (Date.now() - started) / 1000,
+    stage: 'setup',
+    detail: err instanceof Error ? err.message : String(err),
+    artifacts: dir,
+    guests: [],
+  };
+}
+
+export async function runCase(c: InteropCase, opts: RunOptions = {}): Promise<CaseResult> {
+  const started = Date.now();
+  const dir = artifactDir(c.name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  let net: TestNetwork | undefined;
+  let capture: Capture | undefined;
+  let server: RunningServer | undefined;
+  const runs: Awaited<ReturnType<typeof runGuest>>[] = [];
+  try {
+    const image = opts.image ?? ensureGuestImage();
+    net = createTestNetwork({ name: c.name, kind: c.network, guests: c.guests.length, behind: !!c.server });
+    capture = await startCapture(net.ns, net.captureInterface, join(dir, 'host.pcap'), join(dir, 'dumpcap.log'));
+    if (c.server) server = await (opts.startServer ?? startServer)(c.server, net, dir);
+    const boots = c.guests.map((plan, i) => {
+      const share = join(dir, `guest${i}`);
+      prepareShare(plan, net!, share);
+      return runGuest({
+        image,
+        ns: net!.ns,
+        link: net!.guest(i),
+        hostname: `guest${i}`,
+        shareDir: share,
+        serialLog: join(dir, `guest${i}.serial.log`),
+        nicPcap: join(dir, `guest${i}.nic.pcap`),
+        timeoutMs: (c.timeoutSeconds ?? 180) * 1000,
+      });
+    });
+    runs.push(...(await Promise.all(boots)));
+  } catch (err) {
+    return failure(c, started, dir, err);
+  } finally {
+    await capture?.stop().catch(() => undefined);
+    await server?.stop().catch(() => undefined);
+    net?.destroy();
+  }
+
+  const guests: GuestResult[] = c.guests.map((plan, i) => {
+    const share = join(dir, `guest${i}`);
+    const outcome = readGuestOutcome(share, plan.role === 'selftest' ? SELFTEST_STAGES : undefined);
+    const verdict = judge(outcome, plan.expect, share);
+    const run = runs[i];
+    const detail = run.timedOut ? `timed out after ${run.seconds.toFixed(0)} s; ${verdict.detail}` : verdict.detail;
+    return {
+      index: i,
+      pass: verdict.pass,
+      stage: verdict.stage,
+      detail,
+      seconds: run.seconds,
+      timedOut: run.timedOut,
+    };
+  });
+  writeDecryptScript(dir, c.guests.length);
+  const firstBad = guests.find((g) => !g.pass);
+  const result: CaseResult = {
+    name: c.name,
+    pass: guests.length > 0 && firstBad === undefined,
+    seconds: (Date.now() - started) / 1000,
+    stage: firstBad?.stage ?? guests.find((g) => g.stage !== undefined)?.stage,
+    detail: firstBad ? `guest${firstBad.index}: ${firstBad.detail}` : guests.map((g) => g.detail).join('; '),
+    artifacts: dir,
+    guests,
+  };
+  writeFileSync(join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
+
+/** decrypt.sh next to the captures, from every guest's ESP keys (when any SA was installed). */
+function writeDecryptScript(dir: string, guestCount: number): void {
+  const states: XfrmEspState[] = [];
+  for (let i = 0; i < guestCount; i++) {
+    const f = join(dir, `guest${i}`, 'xfrm-state.txt');
+    if (existsSync(f)) states.push(...parseXfrmState(readFileSync(f, 'utf8')));
+  }
+  if (states.length === 0) return;
+  try {
+    writeFileSync(join(dir, 'decrypt.sh'), decryptScript(states, 'host.pcap'), { mode: 0o755 });
+  } catch (err) {
+    writeFileSync(join(dir, 'decrypt.sh.error'), `${err instanceof Error ? err.message : String(err)}\n`);
+  }
+}
