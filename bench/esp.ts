@@ -69,6 +69,12 @@ export function naiveSeal(
   iv?: Uint8Array,
   padding?: Uint8Array,
 ): Buffer {
+  const block = sa.cipher.kind === 'aead' ? 4 : sa.cipher.blockSize;
+  return naiveSealPlaintext(sa, seq, withTrailer(payload, nextHeader, block, padding), iv);
+}
+
+/** Encrypts and authenticates `plaintext` as given (payload, padding and trailer already laid out). */
+export function naiveSealPlaintext(sa: NaiveSa, seq: number, plaintext: Uint8Array, iv?: Uint8Array): Buffer {
   const hdr = header(sa.spi, seq);
   const alg = opensslCipherName(sa.cipher, sa.keyBits);
   const k = sa.keyBits / 8;
@@ -79,16 +85,13 @@ export function naiveSeal(
       authTagLength: 16,
     });
     c.setAAD(hdr);
-    const ct = Buffer.concat([c.update(withTrailer(payload, nextHeader, 4, padding)), c.final()]);
+    const ct = Buffer.concat([c.update(plaintext), c.final()]);
     return Buffer.concat([hdr, ivBuf, ct, c.getAuthTag()]);
   }
   const ivBuf = iv ? Buffer.from(iv) : randomBytes(sa.cipher.ivSize);
   const c = createCipheriv(alg, sa.encryptionKey, ivBuf);
   c.setAutoPadding(false);
-  const ct = Buffer.concat([
-    c.update(withTrailer(payload, nextHeader, sa.cipher.blockSize, padding)),
-    c.final(),
-  ]);
+  const ct = Buffer.concat([c.update(plaintext), c.final()]);
   if (sa.integrity === 'none') return Buffer.concat([hdr, ivBuf, ct]);
   const h = createHmac(HASHES[sa.integrity.hash].name, sa.integrityKey);
   h.update(hdr);

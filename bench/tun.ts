@@ -6,17 +6,24 @@
  *   the same TUN and read again, with a fixed number in flight: each packet crosses the TUN twice (one
  *   write, one batched read) on this one JS thread, the per-packet work of the server's data path.
  * - write: packets written as fast as the kernel takes them, to a blackhole route (the write side alone).
+ * - udp-native / udp-dgram: datagrams one way between two loopback UDP sockets in this process, with a
+ *   fixed number in flight: the native port (recvmmsg/sendmmsg batches) against Node's dgram, the
+ *   fallback, in the same run.
  *
  * Prints figures; asserts nothing.
  */
 import { execFileSync } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
 import type { BenchOptions } from '../src/cli/bench.js';
 import { ip } from '../src/net/ip-command.js';
 import { ipv4ToInt } from '../src/net/ipv4-address.js';
 import { Tun } from '../src/net/tun.js';
+import { NativeUdpSocket } from '../src/net/udp-native.js';
+
+type Phase = 'loop' | 'write' | 'udp-native' | 'udp-dgram';
 
 interface TunMeasurement {
-  phase: 'loop' | 'write';
+  phase: Phase;
   size: number;
   packets: number;
   seconds: number;
@@ -59,7 +66,7 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function result(phase: 'loop' | 'write', size: number, packets: number, seconds: number): TunMeasurement {
+function result(phase: Phase, size: number, packets: number, seconds: number): TunMeasurement {
   const pps = packets / seconds;
   return {
     phase,
@@ -99,7 +106,13 @@ function onPacket(buf: Buffer, off: number): void {
 
 function refill(tun: Tun): void {
   if (!state.active) return;
-  while (state.inFlight < IN_FLIGHT && tun.write(state.pkt, 0, state.size)) state.inFlight++;
+  // Through the write arena: one native call per batch, as the server's receive path does.
+  while (state.inFlight < IN_FLIGHT) {
+    state.pkt.copy(tun.sendBuffer, tun.sendOffset, 0, state.size);
+    tun.commit(state.size);
+    state.inFlight++;
+  }
+  tun.flush();
 }
 
 async function measureLoop(tun: Tun, size: number, seconds: number): Promise<TunMeasurement> {
@@ -136,6 +149,107 @@ async function measureWrite(tun: Tun, size: number, seconds: number): Promise<Tu
     await new Promise<void>((r) => setImmediate(r));
   }
   return result('write', size, written, (performance.now() - t0) / 1000);
+}
+
+/** Counts datagrams for `seconds` after a warm-up, with `refill` keeping the window full. */
+async function closedLoop(
+  refill: () => void,
+  counter: { received: number; counting: boolean; inFlight: number },
+  seconds: number,
+): Promise<{ packets: number; elapsed: number }> {
+  refill();
+  let last = -1;
+  const guard = setInterval(() => {
+    if (counter.received === last) {
+      counter.inFlight = 0;
+      refill();
+    }
+    last = counter.received;
+  }, 200);
+  await sleep(300);
+  counter.received = 0;
+  counter.counting = true;
+  const t0 = performance.now();
+  await sleep(seconds * 1000);
+  const elapsed = (performance.now() - t0) / 1000;
+  counter.counting = false;
+  clearInterval(guard);
+  return { packets: counter.received, elapsed };
+}
+
+async function measureUdpNative(size: number, seconds: number): Promise<TunMeasurement> {
+  const c = { received: 0, counting: false, inFlight: 0, active: true };
+  const dst = ipv4ToInt('127.0.0.1');
+  const payload = Buffer.alloc(size, 0x5a);
+  let tx: NativeUdpSocket | undefined;
+  let rxPort = 0;
+  const refill = () => {
+    if (!c.active || !tx) return;
+    while (c.inFlight < IN_FLIGHT) {
+      payload.copy(tx.sendBuffer, tx.sendOffset, 0, size);
+      tx.commit(size, dst, rxPort);
+      c.inFlight++;
+    }
+    tx.flush();
+  };
+  const rx = NativeUdpSocket.open(
+    0,
+    () => {
+      c.inFlight--;
+      if (c.counting) c.received++;
+    },
+    { address: '127.0.0.1', batch: 64, maxDatagram: 2048, onBatchEnd: refill },
+  );
+  rxPort = rx.port;
+  tx = NativeUdpSocket.open(0, () => {}, { address: '127.0.0.1', batch: 64, maxDatagram: 2048 });
+  try {
+    const r = await closedLoop(refill, c, seconds);
+    return result('udp-native', size, r.packets, r.elapsed);
+  } finally {
+    c.active = false;
+    await sleep(50);
+    rx.close();
+    tx.close();
+  }
+}
+
+async function measureUdpDgram(size: number, seconds: number): Promise<TunMeasurement> {
+  const c = { received: 0, counting: false, inFlight: 0, active: true };
+  const payload = Buffer.alloc(size, 0x5a);
+  const bind = (s: Socket) => new Promise<void>((r) => s.bind(0, '127.0.0.1', () => r()));
+  const rx = createSocket('udp4');
+  const tx = createSocket('udp4');
+  await bind(rx);
+  await bind(tx);
+  rx.setRecvBufferSize(4 << 20);
+  const port = rx.address().port;
+  let scheduled = false;
+  const refill = () => {
+    scheduled = false;
+    if (!c.active) return;
+    while (c.inFlight < IN_FLIGHT) {
+      tx.send(payload, 0, size, port, '127.0.0.1');
+      c.inFlight++;
+    }
+  };
+  rx.on('message', () => {
+    c.inFlight--;
+    if (c.counting) c.received++;
+    // dgram has no batch boundary: refill once per turn of the loop, as a server would.
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(refill);
+    }
+  });
+  try {
+    const r = await closedLoop(refill, c, seconds);
+    return result('udp-dgram', size, r.packets, r.elapsed);
+  } finally {
+    c.active = false;
+    await sleep(50);
+    rx.close();
+    tx.close();
+  }
 }
 
 export async function runBench(opts: BenchOptions): Promise<void> {
@@ -181,6 +295,10 @@ export async function runBench(opts: BenchOptions): Promise<void> {
       results.push(await measureLoop(tun, size, seconds));
       results.push(await measureWrite(tun, size, seconds));
     }
+    for (const size of [64, 1400]) {
+      results.push(await measureUdpNative(size, seconds));
+      results.push(await measureUdpDgram(size, seconds));
+    }
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -190,13 +308,19 @@ export async function runBench(opts: BenchOptions): Promise<void> {
     process.stdout.write(`${JSON.stringify(results)}\n`);
     return;
   }
-  process.stdout.write('phase  size   packets/s    Mbit/s\n');
+  process.stdout.write('phase       size   packets/s    Mbit/s\n');
   for (const r of results) {
     process.stdout.write(
-      `${r.phase.padEnd(6)} ${String(r.size).padStart(4)} ${String(r.pps).padStart(11)} ${String(r.mbps).padStart(9)}\n`,
+      `${r.phase.padEnd(11)} ${String(r.size).padStart(4)} ${String(r.pps).padStart(11)} ${String(r.mbps).padStart(9)}\n`,
     );
   }
+  const ratio = (size: number) => {
+    const n = results.find((r) => r.phase === 'udp-native' && r.size === size)?.pps ?? 0;
+    const d = results.find((r) => r.phase === 'udp-dgram' && r.size === size)?.pps ?? 0;
+    return d > 0 ? (n / d).toFixed(2) : 'n/a';
+  };
   process.stdout.write(
-    'loop = write + kernel forward + batched read of each packet on one thread; write = write side alone\n',
+    'loop: TUN write + kernel forward + batched TUN read per packet, one thread; write: TUN write side alone\n' +
+      `udp: one way over loopback, native/dgram = ${ratio(64)}x at 64 bytes, ${ratio(1400)}x at 1400 bytes\n`,
   );
 }

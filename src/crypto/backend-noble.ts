@@ -4,8 +4,8 @@
  * code with OpenSSL, which is the point: it is the independent second opinion for the property tests.
  */
 import { cbc, gcm } from '@noble/ciphers/aes.js';
-import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { pow } from '@noble/curves/abstract/modular.js';
+import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { hmac as nobleHmac } from '@noble/hashes/hmac.js';
 import { md5, sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';

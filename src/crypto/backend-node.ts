@@ -2,18 +2,18 @@
  * The node:crypto backend (OpenSSL 3): the default, and the only one fast enough for the ESP data path.
  */
 import {
+  type CipherGCMTypes,
   createCipheriv,
   createDecipheriv,
   createDiffieHellman,
   createECDH,
   createHash,
   createHmac,
-  type CipherGCMTypes,
   type DiffieHellman,
 } from 'node:crypto';
 import type { CryptoBackend, EcpGroupId } from './backend.js';
-import { type CbcCipher, checkCbcArgs, checkGcmArgs } from './checks.js';
 import { leftPad } from './bytes.js';
+import { type CbcCipher, checkCbcArgs, checkGcmArgs } from './checks.js';
 import { MODP_GENERATOR, type ModpGroupId, modpPrime } from './modp-groups.js';
 
 function cbcName(cipher: CbcCipher, keyLength: number): string {

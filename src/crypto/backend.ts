@@ -7,9 +7,10 @@
  * Both backends check key, IV and block lengths themselves (checks.ts) and raise CryptoError. Diffie-Hellman
  * peer values are validated once, by dh.ts, before they reach a backend.
  */
-import type { CbcCipher } from './checks.js';
-import { nodeBackend } from './backend-node.js';
+
 import { nobleBackend } from './backend-noble.js';
+import { nodeBackend } from './backend-node.js';
+import type { CbcCipher } from './checks.js';
 import type { ModpGroupId } from './modp-groups.js';
 import type { HashName } from './registry.js';
 

@@ -4,14 +4,17 @@ import { CryptoError } from './errors.js';
 /** `b` left-padded with zeros to `length` bytes (a fixed-length big-endian integer). */
 export function leftPad(b: Uint8Array, length: number): Buffer {
   if (b.length === length) return Buffer.isBuffer(b) ? b : Buffer.from(b);
-  if (b.length > length) throw new CryptoError('input-length', `value of ${b.length} bytes exceeds ${length}`);
+  if (b.length > length)
+    throw new CryptoError('input-length', `value of ${b.length} bytes exceeds ${length}`);
   const out = Buffer.alloc(length);
   out.set(b, length - b.length);
   return out;
 }
 
 export function bytesToBigInt(b: Uint8Array): bigint {
-  return b.length === 0 ? 0n : BigInt(`0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}`);
+  return b.length === 0
+    ? 0n
+    : BigInt(`0x${Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex')}`);
 }
 
 export function bigIntToBytes(v: bigint, length: number): Buffer {

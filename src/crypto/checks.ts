@@ -16,13 +16,21 @@ export function checkCbcArgs(cipher: CbcCipher, key: Uint8Array, iv: Uint8Array,
   } else if (key.length !== 24) {
     throw new CryptoError('key-length', `3des-cbc key must be 24 bytes, got ${key.length}`);
   }
+  checkCbcBlocks(cipher, block, iv, data);
+  return block;
+}
+
+/** The IV is one block and the data whole blocks (RFC 3602 section 3, RFC 2451 section 2.3). */
+export function checkCbcBlocks(cipher: CbcCipher, block: number, iv: Uint8Array, data: Uint8Array): void {
   if (iv.length !== block) {
     throw new CryptoError('input-length', `${cipher} IV must be ${block} bytes, got ${iv.length}`);
   }
   if (data.length % block !== 0) {
-    throw new CryptoError('input-length', `${cipher} data must be a multiple of ${block} bytes, got ${data.length}`);
+    throw new CryptoError(
+      'input-length',
+      `${cipher} data must be a multiple of ${block} bytes, got ${data.length}`,
+    );
   }
-  return block;
 }
 
 /** AES-GCM key and nonce (RFC 4106 section 4: a 12-byte nonce = 4-byte salt ‖ 8-byte explicit IV). */

@@ -29,14 +29,16 @@ export function desKeyFrom7(key7: Uint8Array): Buffer {
 
 /** DES-ECB of one 8-byte block under a key given as 7 bytes (56 bits, parity added here). */
 export function desEncryptBlock7(key7: Uint8Array, block8: Uint8Array): Buffer {
-  if (block8.length !== 8) throw new CryptoError('input-length', `DES block must be 8 bytes, got ${block8.length}`);
+  if (block8.length !== 8)
+    throw new CryptoError('input-length', `DES block must be 8 bytes, got ${block8.length}`);
   return desEncryptBlock8(desKeyFrom7(key7), block8);
 }
 
 /** DES-ECB of one 8-byte block under an 8-byte key (parity bits ignored, as DES does). */
 export function desEncryptBlock8(key8: Uint8Array, block8: Uint8Array): Buffer {
   if (key8.length !== 8) throw new CryptoError('key-length', `DES key must be 8 bytes, got ${key8.length}`);
-  if (block8.length !== 8) throw new CryptoError('input-length', `DES block must be 8 bytes, got ${block8.length}`);
+  if (block8.length !== 8)
+    throw new CryptoError('input-length', `DES block must be 8 bytes, got ${block8.length}`);
   const c = createCipheriv('des-ede3-ecb', Buffer.concat([key8, key8, key8]), null);
   c.setAutoPadding(false);
   return c.update(block8);

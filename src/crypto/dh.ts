@@ -5,7 +5,7 @@
  * instead of forcing a predictable shared secret.
  */
 import { p256, p384, p521 } from '@noble/curves/nist.js';
-import { systemRng, type Rng } from '../util/clock.js';
+import { type Rng, systemRng } from '../util/clock.js';
 import { activeBackend, type EcpGroupId } from './backend.js';
 import { bytesToBigInt, leftPad } from './bytes.js';
 import { CryptoError } from './errors.js';
@@ -69,7 +69,10 @@ export function validateDhPublic(group: DhGroupSpec, value: Uint8Array): void {
     const p = modpPrime(group.id as ModpGroupId).value;
     const y = bytesToBigInt(value);
     if (y <= 1n || y >= p - 1n) {
-      throw new CryptoError('dh-public-value', `group ${group.id} public value out of range (0, 1, p-1 or >= p)`);
+      throw new CryptoError(
+        'dh-public-value',
+        `group ${group.id} public value out of range (0, 1, p-1 or >= p)`,
+      );
     }
     return;
   }
@@ -119,6 +122,12 @@ export function dhKeyPairFromPrivate(group: DhGroupId, privateKey: Uint8Array): 
   const len = spec.kind === 'ecp' ? spec.secretSize : privateKey.length;
   if (privateKey.length === 0 || privateKey.length > len || privateKey.length > spec.publicSize) {
     throw new CryptoError('key-length', `group ${group} private key of ${privateKey.length} bytes`);
+  }
+  const x = bytesToBigInt(privateKey);
+  const limit =
+    spec.kind === 'ecp' ? CURVES[group as EcpGroupId].Point.CURVE().n : modpPrime(group as ModpGroupId).value;
+  if (x === 0n || x >= limit) {
+    throw new CryptoError('key-length', `group ${group} private key out of range`);
   }
   return new KeyPair(spec, leftPad(privateKey, len));
 }

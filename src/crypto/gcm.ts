@@ -12,8 +12,10 @@ export const GCM_SALT_SIZE = 4;
 export const GCM_IV_SIZE = 8;
 
 function nonceOf(salt: Uint8Array, iv: Uint8Array): Buffer {
-  if (salt.length !== GCM_SALT_SIZE) throw new CryptoError('key-length', `GCM salt must be 4 bytes, got ${salt.length}`);
-  if (iv.length !== GCM_IV_SIZE) throw new CryptoError('input-length', `GCM IV must be 8 bytes, got ${iv.length}`);
+  if (salt.length !== GCM_SALT_SIZE)
+    throw new CryptoError('key-length', `GCM salt must be 4 bytes, got ${salt.length}`);
+  if (iv.length !== GCM_IV_SIZE)
+    throw new CryptoError('input-length', `GCM IV must be 8 bytes, got ${iv.length}`);
   const n = Buffer.allocUnsafe(12);
   n.set(salt, 0);
   n.set(iv, 4);
@@ -31,7 +33,13 @@ export function splitGcmKeymat(keymat: Uint8Array): { key: Buffer; salt: Buffer 
 }
 
 /** Encrypts `plaintext` and returns ciphertext ‖ 16-octet ICV. */
-export function gcmSeal(key: Uint8Array, salt: Uint8Array, iv: Uint8Array, aad: Uint8Array, plaintext: Uint8Array): Buffer {
+export function gcmSeal(
+  key: Uint8Array,
+  salt: Uint8Array,
+  iv: Uint8Array,
+  aad: Uint8Array,
+  plaintext: Uint8Array,
+): Buffer {
   return activeBackend().gcmSeal(key, nonceOf(salt, iv), aad, plaintext);
 }
 

@@ -3,9 +3,10 @@
  * (RFC 2409 section 4: without a negotiated PRF, the HMAC version of the hash is the PRF). Notation follows
  * the RFC: Ni_b / Nr_b are nonce payload bodies, CKY-I / CKY-R the ISAKMP cookies, g^xy the shared secret.
  */
-import { hash, hmac } from './hash.js';
+
 import { uint32be } from './bytes.js';
 import { CryptoError } from './errors.js';
+import { hash, hmac } from './hash.js';
 import type { HashName } from './registry.js';
 
 /** SKEYID = prf(pre-shared-key, Ni_b | Nr_b) (RFC 2409 section 5, pre-shared key authentication). */
@@ -118,7 +119,12 @@ export function hashR(
  * Quick Mode HASH(1) = prf(SKEYID_a, M-ID | the payloads after HASH) (RFC 2409 section 5.5); the same form
  * authenticates informational exchanges (section 5.7).
  */
-export function quickModeHash1(prf: HashName, skeyidA: Uint8Array, messageId: number, payloads: Uint8Array): Buffer {
+export function quickModeHash1(
+  prf: HashName,
+  skeyidA: Uint8Array,
+  messageId: number,
+  payloads: Uint8Array,
+): Buffer {
   return hmac(prf, skeyidA, uint32be(messageId), payloads);
 }
 

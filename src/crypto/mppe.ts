@@ -21,12 +21,20 @@ const SHS_PAD2 = Buffer.alloc(40, 0xf2);
 /** GetMasterKey = first 16 octets of SHA1(PasswordHashHash | NT-Response | Magic1) (RFC 3079 s3.4). */
 export function mppeMasterKey(passwordHashHash: Uint8Array, ntResponse: Uint8Array): Buffer {
   if (passwordHashHash.length !== 16) {
-    throw new CryptoError('input-length', `PasswordHashHash must be 16 bytes, got ${passwordHashHash.length}`);
+    throw new CryptoError(
+      'input-length',
+      `PasswordHashHash must be 16 bytes, got ${passwordHashHash.length}`,
+    );
   }
   if (ntResponse.length !== 24) {
     throw new CryptoError('input-length', `NT-Response must be 24 bytes, got ${ntResponse.length}`);
   }
-  return createHash('sha1').update(passwordHashHash).update(ntResponse).update(MASTER_MAGIC).digest().subarray(0, 16);
+  return createHash('sha1')
+    .update(passwordHashHash)
+    .update(ntResponse)
+    .update(MASTER_MAGIC)
+    .digest()
+    .subarray(0, 16);
 }
 
 /**
@@ -40,8 +48,10 @@ export function mppeAsymmetricStartKey(
   isSend: boolean,
   isServer: boolean,
 ): Buffer {
-  if (masterKey.length !== 16) throw new CryptoError('key-length', `MasterKey must be 16 bytes, got ${masterKey.length}`);
-  if (keyLength !== 8 && keyLength !== 16) throw new CryptoError('key-length', `session key length ${keyLength}`);
+  if (masterKey.length !== 16)
+    throw new CryptoError('key-length', `MasterKey must be 16 bytes, got ${masterKey.length}`);
+  if (keyLength !== 8 && keyLength !== 16)
+    throw new CryptoError('key-length', `session key length ${keyLength}`);
   const s = isSend === isServer ? MAGIC3 : MAGIC2;
   return createHash('sha1')
     .update(masterKey)

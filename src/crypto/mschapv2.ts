@@ -36,7 +36,11 @@ export function hashNtPasswordHash(passwordHash: Uint8Array): Buffer {
  * ChallengeHash = first 8 octets of SHA1(PeerChallenge | AuthenticatorChallenge | UserName) (RFC 2759
  * section 8.2). UserName is the name as sent in the Response packet, without any domain stripping here.
  */
-export function challengeHash(peerChallenge: Uint8Array, authenticatorChallenge: Uint8Array, userName: string): Buffer {
+export function challengeHash(
+  peerChallenge: Uint8Array,
+  authenticatorChallenge: Uint8Array,
+  userName: string,
+): Buffer {
   requireLength('PeerChallenge', peerChallenge, 16);
   requireLength('AuthenticatorChallenge', authenticatorChallenge, 16);
   return sha1(peerChallenge, authenticatorChallenge, Buffer.from(userName, 'utf8')).subarray(0, 8);

@@ -24,7 +24,7 @@
 import { type Cipher, createCipheriv, createDecipheriv, type Decipher } from 'node:crypto';
 import { type CipherSpec, opensslCipherName } from '../crypto/registry.js';
 import type { Rng } from '../util/clock.js';
-import { equalConstantTime, type IcvHmac } from './icv-hmac.js';
+import { type IcvHmac, icvMatches } from './icv-hmac.js';
 import { RandomPool } from './random-pool.js';
 import type { OpenResult } from './result.js';
 import {
@@ -83,45 +83,48 @@ export class CbcHmacTransform implements EspTransform {
   }
 
   seal(spi: number, seq: number, payload: Uint8Array, nextHeader: number, out: Buffer, off: number): number {
-    const b = this.block;
-    const padded = Math.ceil((payload.length + 2) / b) * b;
-    const padLength = padded - payload.length - 2;
-    if (this.plain.length < b + padded) this.plain = ensureSize(this.plain, b + padded);
-    const plain = this.plain;
-    if (this.encryptor === undefined) this.encryptor = this.newEncryptor();
+    const bodyLength = this.bodyLength(payload.length);
+    if (this.plain.length < bodyLength) this.plain = ensureSize(this.plain, bodyLength);
     if (this.forcedIv !== undefined) {
-      this.firstBlockFor(this.forcedIv, plain);
+      if (this.encryptor === undefined) this.encryptor = this.newEncryptor();
+      this.firstBlockFor(this.forcedIv, this.plain);
       this.forcedIv = undefined;
+      this.layOut(0, payload, nextHeader, false);
     } else {
-      this.random.fill(plain, 0, b);
+      this.layOut(0, payload, nextHeader, true);
     }
-    plain.set(payload, b);
-    writePadding(plain, b + payload.length, padLength);
-    plain[b + padded - 2] = padLength;
-    plain[b + padded - 1] = nextHeader;
-    // IV || ciphertext in one native call (see the file comment for why the first block is the IV).
-    const ivAndCt = this.encryptor.update(plain.subarray(0, b + padded));
-    const bodyLength = b + padded;
-    ivAndCt.copy(this.chain, 0, bodyLength - b, bodyLength);
+    const ivAndCt = this.encrypt(bodyLength);
+    return this.finish(spi, seq, ivAndCt, 0, bodyLength, out, off);
+  }
 
-    const icv = this.icv;
-    if (icv === null) {
-      out.writeUInt32BE(spi, off);
-      out.writeUInt32BE(seq, off + 4);
-      ivAndCt.copy(out, off + ESP_HEADER_SIZE);
-      return ESP_HEADER_SIZE + bodyLength;
+  /**
+   * Batching (the issue's measured technique): the plaintexts of all packets, each behind its own random
+   * first block, go through the SA's CBC context in ONE native call. Chaining across packet boundaries is
+   * exactly what the single-packet path does between calls, so every packet still gets an IV of
+   * E(R xor previous block) with a fresh R; the security argument above is unchanged. The ICVs are then
+   * computed per packet.
+   */
+  sealMany(
+    spi: number,
+    firstSeq: number,
+    payloads: readonly Uint8Array[],
+    nextHeader: number,
+    outs: readonly Buffer[],
+    outOffset: number,
+    lengths: Int32Array,
+  ): void {
+    let total = 0;
+    for (const p of payloads) total += this.bodyLength(p.length);
+    if (this.plain.length < total) this.plain = ensureSize(this.plain, total);
+    let at = 0;
+    for (const p of payloads) at = this.layOut(at, p, nextHeader, true);
+    const ivAndCt = this.encrypt(total);
+    at = 0;
+    for (let i = 0; i < payloads.length; i++) {
+      const bodyLength = this.bodyLength(payloads[i].length);
+      lengths[i] = this.finish(spi, firstSeq + i, ivAndCt, at, bodyLength, outs[i], outOffset);
+      at += bodyLength;
     }
-    const p = icv.blockSize;
-    const authedEnd = p + ESP_HEADER_SIZE + bodyLength;
-    if (this.authed.length < authedEnd) this.growAuthed(authedEnd);
-    const authed = this.authed;
-    authed.writeUInt32BE(spi, p);
-    authed.writeUInt32BE(seq, p + 4);
-    ivAndCt.copy(authed, p + ESP_HEADER_SIZE);
-    const mac = icv.macOfPrefixed(authed, authedEnd);
-    authed.copy(out, off, p, authedEnd);
-    mac.copy(out, off + ESP_HEADER_SIZE + bodyLength, 0, icv.icvSize);
-    return ESP_HEADER_SIZE + bodyLength + icv.icvSize;
   }
 
   open(packet: Buffer, off: number, len: number, result: OpenResult): TransformOpenStatus {
@@ -135,8 +138,7 @@ export class CbcHmacTransform implements EspTransform {
       if (this.authed.length < authedEnd) this.growAuthed(authedEnd);
       packet.copy(this.authed, p, off, off + ESP_HEADER_SIZE + bodyLength);
       const mac = icv.macOfPrefixed(this.authed, authedEnd);
-      if (!equalConstantTime(mac, 0, packet, off + ESP_HEADER_SIZE + bodyLength, icv.icvSize))
-        return 'bad-icv';
+      if (!icvMatches(mac, packet, off + ESP_HEADER_SIZE + bodyLength, icv.icvSize)) return 'bad-icv';
     }
     if (this.decryptor === undefined) {
       this.decryptor = createDecipheriv(this.algorithm, this.key, Buffer.alloc(b));
@@ -144,7 +146,7 @@ export class CbcHmacTransform implements EspTransform {
     }
     const start = off + ESP_HEADER_SIZE;
     // Output block 0 is discarded; blocks 1.. are the plaintext (see the file comment).
-    const plain = this.decryptor.update(packet.subarray(start, start + bodyLength));
+    const plain = this.decryptor.update(new Uint8Array(packet.buffer, packet.byteOffset + start, bodyLength));
     const payloadLength = checkPadding(plain, b, bodyLength);
     if (payloadLength < 0) return 'bad-padding';
     result.data = plain;
@@ -152,6 +154,67 @@ export class CbcHmacTransform implements EspTransform {
     result.length = payloadLength;
     result.nextHeader = plain[bodyLength - 1];
     return 'ok';
+  }
+
+  /** IV + padded plaintext length: the first block, then payload + padding + trailer to a block boundary. */
+  private bodyLength(payloadLength: number): number {
+    const b = this.block;
+    return b + Math.ceil((payloadLength + 2) / b) * b;
+  }
+
+  /**
+   * Writes R || payload || padding 1, 2, ... || Pad Length || Next Header into the staging buffer at `at`
+   * (R random unless the caller already placed a chosen first block); returns the end.
+   */
+  private layOut(at: number, payload: Uint8Array, nextHeader: number, randomFirstBlock: boolean): number {
+    const b = this.block;
+    const plain = this.plain;
+    const end = at + this.bodyLength(payload.length);
+    const padLength = end - at - b - payload.length - 2;
+    if (randomFirstBlock) this.random.fill(plain, at, b);
+    plain.set(payload, at + b);
+    writePadding(plain, at + b + payload.length, padLength);
+    plain[end - 2] = padLength;
+    plain[end - 1] = nextHeader;
+    return end;
+  }
+
+  /** One native call over `plain[0, length)`; returns IV || ciphertext for every packet laid out there. */
+  private encrypt(length: number): Buffer {
+    if (this.encryptor === undefined) this.encryptor = this.newEncryptor();
+    const out = this.encryptor.update(new Uint8Array(this.plain.buffer, this.plain.byteOffset, length));
+    out.copy(this.chain, 0, length - this.block, length);
+    return out;
+  }
+
+  /** Header, IV || ciphertext (`ct[at, at+bodyLength)`) and ICV into `out[off...]`; returns the length. */
+  private finish(
+    spi: number,
+    seq: number,
+    ct: Buffer,
+    at: number,
+    bodyLength: number,
+    out: Buffer,
+    off: number,
+  ): number {
+    const icv = this.icv;
+    if (icv === null) {
+      out.writeUInt32BE(spi, off);
+      out.writeUInt32BE(seq, off + 4);
+      ct.copy(out, off + ESP_HEADER_SIZE, at, at + bodyLength);
+      return ESP_HEADER_SIZE + bodyLength;
+    }
+    const p = icv.blockSize;
+    const authedEnd = p + ESP_HEADER_SIZE + bodyLength;
+    if (this.authed.length < authedEnd) this.growAuthed(authedEnd);
+    const authed = this.authed;
+    authed.writeUInt32BE(spi, p);
+    authed.writeUInt32BE(seq, p + 4);
+    ct.copy(authed, p + ESP_HEADER_SIZE, at, at + bodyLength);
+    const mac = icv.macOfPrefixed(authed, authedEnd);
+    authed.copy(out, off, p, authedEnd);
+    out.write(mac, off + ESP_HEADER_SIZE + bodyLength, icv.icvSize, 'latin1');
+    return ESP_HEADER_SIZE + bodyLength + icv.icvSize;
   }
 
   setNextIv(iv: Uint8Array): void {

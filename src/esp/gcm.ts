@@ -91,6 +91,21 @@ export class GcmTransform implements EspTransform {
     return ESP_HEADER_SIZE + IV_SIZE + padded + TAG_SIZE;
   }
 
+  /** GCM takes a new context per nonce, so a batch is just a loop. */
+  sealMany(
+    spi: number,
+    firstSeq: number,
+    payloads: readonly Uint8Array[],
+    nextHeader: number,
+    outs: readonly Buffer[],
+    outOffset: number,
+    lengths: Int32Array,
+  ): void {
+    for (let i = 0; i < payloads.length; i++) {
+      lengths[i] = this.seal(spi, firstSeq + i, payloads[i], nextHeader, outs[i], outOffset);
+    }
+  }
+
   open(packet: Buffer, off: number, len: number, result: OpenResult): TransformOpenStatus {
     const ctLength = len - ESP_HEADER_SIZE - IV_SIZE - TAG_SIZE;
     if (ctLength < PAD_BLOCK || ctLength % PAD_BLOCK !== 0) return 'truncated';

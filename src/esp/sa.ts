@@ -205,6 +205,44 @@ export class EspSa {
   }
 
   /**
+   * Seals a batch: `payloads[i]` into `outs[i]` at `outOffset`, its length into `lengths[i]` (0 = refused).
+   * Same packets, sequence numbers and checks as calling `sealInto` for each in order, but a CBC SA
+   * encrypts the whole batch in one native call (see CbcHmacTransform.sealMany). Returns the count sealed.
+   */
+  sealBatch(
+    payloads: readonly Uint8Array[],
+    nextHeader: number,
+    outs: readonly Buffer[],
+    outOffset: number,
+    lengths: Int32Array,
+  ): number {
+    const n = payloads.length;
+    let fits = this.direction === 'outbound' && this.stateValue !== 'dead' && n <= 0xffffffff - this.seq;
+    let bytes = 0;
+    for (let i = 0; fits && i < n; i++) {
+      const len = payloads[i].length;
+      bytes += len;
+      fits = len <= MAX_ESP_PAYLOAD && outOffset + this.transform.sealedLength(len) <= outs[i].length;
+    }
+    if (!fits) {
+      // Something is off (size, room, direction, expiry): the per-packet path counts each refusal.
+      let sealed = 0;
+      for (let i = 0; i < n; i++) {
+        lengths[i] = this.sealInto(payloads[i], nextHeader, outs[i], outOffset);
+        if (lengths[i] > 0) sealed++;
+      }
+      return sealed;
+    }
+    const first = this.seq + 1;
+    this.seq += n;
+    this.transform.sealMany(this.spi, first, payloads, nextHeader, outs, outOffset, lengths);
+    this.stats.packets += n;
+    this.stats.bytes += bytes;
+    if (this.stats.bytes >= this.softBytes || this.seq >= SEQUENCE_SOFT_LIMIT) this.passedLimit(this.seq);
+    return n;
+  }
+
+  /**
    * Verifies and decrypts the ESP packet `packet[offset, offset+length)` (starting at the SPI; RFC 4303
    * section 3.4). The result is this SA's reused object; see OpenResult.
    */

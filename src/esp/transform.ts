@@ -28,6 +28,20 @@ export interface EspTransform {
    * 'ok' fills `result.data/offset/length/nextHeader`.
    */
   open(packet: Buffer, off: number, len: number, result: OpenResult): TransformOpenStatus;
+  /**
+   * Seals `payloads[i]` with sequence number `firstSeq + i` into `outs[i]` at `outOffset`, writing each
+   * packet's length to `lengths[i]`; the caller has checked sizes and room. Transforms that cannot batch
+   * loop over `seal`.
+   */
+  sealMany(
+    spi: number,
+    firstSeq: number,
+    payloads: readonly Uint8Array[],
+    nextHeader: number,
+    outs: readonly Buffer[],
+    outOffset: number,
+    lengths: Int32Array,
+  ): void;
   /** Use this IV for the next `seal` only (published test vectors; never in production). */
   setNextIv(iv: Uint8Array): void;
 }

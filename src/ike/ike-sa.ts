@@ -142,6 +142,9 @@ export class IkeSa {
 
   /** Counted against the half-open limits (responder SAs before MM5 authenticates). */
   halfOpen = false;
+  /** Key of this SA in the engine's MM1 index (responder). */
+  mm1Key: string | undefined;
+  halfOpenSource: string | undefined;
 
   get floated(): boolean {
     return this.local.port !== 500 && this.natT !== undefined;

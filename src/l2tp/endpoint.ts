@@ -28,6 +28,8 @@ import { type DecodedMessage, decodeMessage, encodeMessage } from './message.js'
 import type { L2tpSession } from './session.js';
 import { L2tpTunnel } from './tunnel.js';
 
+const DROP_LOGS_PER_SECOND = 10;
+
 export interface L2tpEndpointOptions {
   readonly config?: Partial<L2tpConfig>;
   readonly rng: Rng;
@@ -42,6 +44,10 @@ export class L2tpEndpoint {
   private readonly rng: Rng;
   private readonly log: Logger;
   private readonly parsed = newParsedData();
+  /** Latest time seen (receive or tick), for the drop-log rate limit. */
+  private lastNow: Millis = 0;
+  private logWindow: Millis = Number.NEGATIVE_INFINITY;
+  private logsInWindow = 0;
 
   constructor(opts: L2tpEndpointOptions) {
     this.cfg = l2tpConfig(opts.config);
@@ -68,14 +74,20 @@ export class L2tpEndpoint {
     return this.tunnels.get(tunnelId)?.sessions.get(sessionId);
   }
 
+  /** Counts a drop; logs it at debug, at most `DROP_LOGS_PER_SECOND` a second so a flood costs little. */
   private drop(reason: L2tpCounter, peer: string, detail?: string): L2tpAction[] {
     this.counters.count(reason);
-    this.log.debug({ peer, reason, detail }, 'l2tp drop');
+    if (this.lastNow - this.logWindow >= 1000) {
+      this.logWindow = this.lastNow;
+      this.logsInWindow = 0;
+    }
+    if (this.logsInWindow++ < DROP_LOGS_PER_SECOND) this.log.debug({ peer, reason, detail }, 'l2tp drop');
     return [];
   }
 
   /** Any datagram from `peer`, control or data. Never throws on bad input. */
   receive(peer: string, datagram: Buffer, now: Millis): L2tpAction[] {
+    this.lastNow = now;
     if (datagram.length < 2) return this.drop('short', peer);
     if ((datagram.readUInt16BE(0) & FLAG_T) === 0) return this.receiveData(peer, datagram);
     let h: DecodedControl;
@@ -242,6 +254,7 @@ export class L2tpEndpoint {
   }
 
   tick(now: Millis): L2tpAction[] {
+    this.lastNow = now;
     const out: L2tpAction[] = [];
     for (const t of [...this.tunnels.values()]) {
       const d = t.deadline();

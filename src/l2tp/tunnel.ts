@@ -11,9 +11,9 @@ import type { Logger } from '../util/log.js';
 import type { L2tpAction, TeardownReason } from './actions.js';
 import { challengeResponse, checkChallengeResponse } from './auth.js';
 import type { ResultCodeValue } from './avp-values.js';
+import { IncomingCalls } from './calls.js';
 import type { L2tpConfig } from './config.js';
 import {
-  CdnResult,
   DEFAULT_RECEIVE_WINDOW,
   ErrorCode,
   FRAMING_ASYNC,
@@ -28,7 +28,7 @@ import type { L2tpProtocolError } from './errors.js';
 import type { DecodedControl } from './header.js';
 import { type ControlMessage, type DecodedMessage, encodeMessage, type HideOptions } from './message.js';
 import { ReliableChannel } from './reliable.js';
-import { L2tpSession } from './session.js';
+import type { L2tpSession } from './session.js';
 
 export type TunnelState = 'idle' | 'wait-ctl-reply' | 'wait-ctl-conn' | 'established' | 'closing' | 'closed';
 
@@ -44,21 +44,17 @@ interface Delivered {
   readonly decoded: DecodedMessage;
 }
 
-/** Connect speed we report in ICCN (section 4.4.5); nothing reads it on a virtual link. */
-const CONNECT_SPEED = 100_000_000;
-
 export class L2tpTunnel {
   state: TunnelState;
   peerTunnelId = 0;
   peerHostName = '';
-  readonly sessions = new Map<number, L2tpSession>();
+  private readonly calls: IncomingCalls;
   private readonly channel: ReliableChannel<Delivered>;
   private readonly hide: HideOptions | undefined;
   private ourChallenge: Buffer | undefined;
   private lastHeard: Millis;
   private closeAt: Millis | undefined;
   private weClosed = false;
-  private callSerial = 0;
 
   constructor(
     private readonly ctx: TunnelContext,
@@ -71,6 +67,31 @@ export class L2tpTunnel {
     this.lastHeard = createdAt;
     this.channel = new ReliableChannel(ctx.cfg.receiveWindow, ctx.cfg.retransmit);
     this.hide = ctx.cfg.hideAvps && ctx.cfg.secret ? { secret: ctx.cfg.secret, rng: ctx.rng } : undefined;
+    this.calls = new IncomingCalls({
+      ctx,
+      tunnelId,
+      peer,
+      role,
+      peerTunnelId: () => this.peerTunnelId,
+      send: (out, sid, msg, t) => this.send(out, sid, msg, t),
+    });
+  }
+
+  /** This tunnel's sessions by our Session ID (the data path looks them up here). */
+  get sessions(): ReadonlyMap<number, L2tpSession> {
+    return this.calls.sessions;
+  }
+
+  /** LAC: opens an incoming-call session (section 7.4.1); ICRQ goes out once the tunnel is up. */
+  openSession(now: Millis): { sessionId: number; actions: L2tpAction[] } {
+    return this.calls.open(now, this.state === 'established');
+  }
+
+  /** Ends a session with CDN (default result: administrative, section 4.4.2). */
+  closeSession(sessionId: number, now: Millis, result?: ResultCodeValue): L2tpAction[] {
+    const out: L2tpAction[] = [];
+    if (this.state === 'established') this.calls.close(out, sessionId, now, result);
+    return out;
   }
 
   get established(): boolean {
@@ -176,29 +197,8 @@ export class L2tpTunnel {
       case MessageType.SCCCN:
         this.onScccn(out, m, now);
         return;
-      case MessageType.ICRQ:
-        this.onIcrq(out, m, now);
-        return;
-      case MessageType.ICRP:
-        this.onIcrp(out, sessionId, m, now);
-        return;
-      case MessageType.ICCN:
-        this.onIccn(out, sessionId, m);
-        return;
-      case MessageType.CDN:
-        this.onCdn(out, sessionId, m);
-        return;
-      case MessageType.OCRQ:
-        // We place no outgoing calls (section 6.7): refuse as a permanent lack of facilities.
-        this.sendCdn(out, m.assignedSessionId ?? 0, 0, { result: CdnResult.PermanentNoFacilities }, now);
-        return;
-      case MessageType.OCRP:
-        this.sendCdn(out, m.assignedSessionId ?? 0, 0, this.invalidSession('OCRP for no OCRQ'), now);
-        return;
       default:
-        // WEN and SLI carry link statistics for PPP over a real line; OCCN answers an OCRQ we never send.
-        if (!this.sessions.has(sessionId)) this.ctx.counters.count('unknown-session');
-        else if (m.type === MessageType.OCCN) this.ctx.counters.count('unexpected-message');
+        this.calls.handle(out, sessionId, m, now);
     }
   }
 
@@ -206,10 +206,6 @@ export class L2tpTunnel {
     if (this.state === 'idle') return MessageType.SCCRQ;
     if (this.state === 'wait-ctl-reply') return MessageType.SCCRP;
     return MessageType.SCCCN;
-  }
-
-  private invalidSession(message: string): ResultCodeValue {
-    return { result: CdnResult.GeneralError, error: ErrorCode.InvalidSessionId, message };
   }
 
   private protocolError(
@@ -222,10 +218,7 @@ export class L2tpTunnel {
     const result: ResultCodeValue = { result: err.resultCode, error: err.errorCode, message: err.message };
     if (m.type === MessageType.SCCRQ || m.type === MessageType.SCCRP) this.learnPeer(m, now);
     if (err.scope === 'session' && this.state === 'established') {
-      const s = this.sessions.get(headerSessionId);
-      const peerSid = s?.peerSessionId || m.assignedSessionId || 0;
-      this.sendCdn(out, peerSid, s?.sessionId ?? 0, result, now);
-      if (s) this.sessionDown(out, s, 'error', result);
+      this.calls.protocolError(out, result, m, headerSessionId, now);
       return;
     }
     this.stop(out, result, 'error', now);
@@ -322,146 +315,7 @@ export class L2tpTunnel {
       peerTunnelId: this.peerTunnelId,
       peerHostName: this.peerHostName,
     });
-    // Sessions the owner opened before the tunnel was up (LAC).
-    for (const s of this.sessions.values()) if (s.state === 'wait-reply') this.sendIcrq(out, s, now);
-  }
-
-  private onIcrq(out: L2tpAction[], m: ControlMessage, now: Millis): void {
-    const peerSid = m.assignedSessionId!;
-    if (this.role !== 'lns') {
-      this.sendCdn(out, peerSid, 0, { result: CdnResult.PermanentNoFacilities }, now);
-      return;
-    }
-    if (this.sessions.size >= this.ctx.cfg.maxSessionsPerTunnel) {
-      this.ctx.counters.count('session-limit');
-      const result = { result: CdnResult.TemporaryNoFacilities, error: ErrorCode.InsufficientResources };
-      this.sendCdn(out, peerSid, 0, result, now);
-      return;
-    }
-    const s = new L2tpSession(this.tunnelId, this.newSessionId(), 'lns', now);
-    s.peerSessionId = peerSid;
-    this.sessions.set(s.sessionId, s);
-    this.send(out, peerSid, { type: MessageType.ICRP, assignedSessionId: s.sessionId }, now);
-  }
-
-  private onIcrp(out: L2tpAction[], sid: number, m: ControlMessage, now: Millis): void {
-    const s = this.sessions.get(sid);
-    if (s?.state !== 'wait-reply') {
-      this.ctx.counters.count('unknown-session');
-      this.sendCdn(out, m.assignedSessionId!, 0, this.invalidSession('ICRP for no ICRQ'), now);
-      return;
-    }
-    s.peerSessionId = m.assignedSessionId!;
-    const seq = this.ctx.cfg.requireDataSequencing;
-    this.send(
-      out,
-      s.peerSessionId,
-      {
-        type: MessageType.ICCN,
-        txConnectSpeed: CONNECT_SPEED,
-        framingType: FRAMING_SYNC,
-        sequencingRequired: seq ? true : undefined,
-      },
-      now,
-    );
-    s.sendSequenced = seq;
-    this.sessionUp(out, s);
-  }
-
-  private onIccn(out: L2tpAction[], sid: number, m: ControlMessage): void {
-    const s = this.sessions.get(sid);
-    if (s?.state !== 'wait-connect') {
-      this.ctx.counters.count('unknown-session');
-      return;
-    }
-    if (m.sequencingRequired) s.sendSequenced = true;
-    this.sessionUp(out, s);
-  }
-
-  private onCdn(out: L2tpAction[], sid: number, m: ControlMessage): void {
-    let s = this.sessions.get(sid);
-    if (!s && sid === 0)
-      for (const c of this.sessions.values()) if (c.peerSessionId === m.assignedSessionId) s = c;
-    if (!s) {
-      this.ctx.counters.count('unknown-session');
-      return;
-    }
-    this.sessionDown(out, s, 'peer', m.resultCode);
-  }
-
-  private sessionUp(out: L2tpAction[], s: L2tpSession): void {
-    s.state = 'established';
-    out.push({
-      type: 'session-up',
-      peer: this.peer,
-      tunnelId: this.tunnelId,
-      sessionId: s.sessionId,
-      peerTunnelId: this.peerTunnelId,
-      peerSessionId: s.peerSessionId,
-      sequencing: s.sendSequenced,
-    });
-  }
-
-  private sessionDown(
-    out: L2tpAction[],
-    s: L2tpSession,
-    reason: TeardownReason,
-    result?: ResultCodeValue,
-  ): void {
-    const wasUp = s.state === 'established';
-    s.state = 'closed';
-    this.sessions.delete(s.sessionId);
-    if (!wasUp && reason === 'tunnel') return;
-    out.push({
-      type: 'session-down',
-      peer: this.peer,
-      tunnelId: this.tunnelId,
-      sessionId: s.sessionId,
-      reason,
-      result,
-    });
-  }
-
-  private sendCdn(
-    out: L2tpAction[],
-    peerSid: number,
-    ourSid: number,
-    result: ResultCodeValue,
-    now: Millis,
-  ): void {
-    this.send(out, peerSid, { type: MessageType.CDN, resultCode: result, assignedSessionId: ourSid }, now);
-  }
-
-  private newSessionId(): number {
-    for (;;) {
-      const id = this.ctx.rng(2).readUInt16BE(0);
-      if (id !== 0 && !this.sessions.has(id)) return id;
-    }
-  }
-
-  private sendIcrq(out: L2tpAction[], s: L2tpSession, now: Millis): void {
-    this.callSerial = (this.callSerial + 1) >>> 0;
-    const msg = { type: MessageType.ICRQ, assignedSessionId: s.sessionId, callSerialNumber: this.callSerial };
-    this.send(out, 0, msg, now);
-  }
-
-  /** LAC: opens an incoming-call session (section 7.4.1); ICRQ goes out once the tunnel is up. */
-  openSession(now: Millis): { sessionId: number; actions: L2tpAction[] } {
-    const out: L2tpAction[] = [];
-    const s = new L2tpSession(this.tunnelId, this.newSessionId(), 'lac', now);
-    this.sessions.set(s.sessionId, s);
-    if (this.state === 'established') this.sendIcrq(out, s, now);
-    return { sessionId: s.sessionId, actions: out };
-  }
-
-  /** Ends a session with CDN (default result: administrative, section 4.4.2). */
-  closeSession(sessionId: number, now: Millis, result?: ResultCodeValue): L2tpAction[] {
-    const out: L2tpAction[] = [];
-    const s = this.sessions.get(sessionId);
-    if (!s || this.state !== 'established') return out;
-    this.sendCdn(out, s.peerSessionId, s.sessionId, result ?? { result: CdnResult.Administrative }, now);
-    this.sessionDown(out, s, 'local', result);
-    return out;
+    this.calls.tunnelUp(out, now);
   }
 
   /** Ends the tunnel with StopCCN (default result: general request to clear). */
@@ -495,7 +349,7 @@ export class L2tpTunnel {
     result: ResultCodeValue | undefined,
     now: Millis,
   ): void {
-    for (const s of [...this.sessions.values()]) this.sessionDown(out, s, 'tunnel');
+    this.calls.dropAll(out);
     const wasUp = this.state === 'established';
     this.state = 'closing';
     this.closeAt = now + this.ctx.cfg.closeHold;
@@ -518,7 +372,8 @@ export class L2tpTunnel {
     }
     if (this.state !== 'established') at(this.createdAt + cfg.halfOpenTimeout);
     else if (this.channel.idle()) at(this.lastHeard + cfg.helloInterval);
-    for (const s of this.sessions.values()) if (!s.established) at(s.createdAt + cfg.halfOpenTimeout);
+    const expiry = this.calls.nextExpiry();
+    if (expiry !== undefined) at(expiry);
     return d;
   }
 
@@ -548,12 +403,7 @@ export class L2tpTunnel {
       }
       return out;
     }
-    for (const s of [...this.sessions.values()]) {
-      if (!s.established && now >= s.createdAt + cfg.halfOpenTimeout) {
-        this.sendCdn(out, s.peerSessionId, s.sessionId, { result: CdnResult.Timeout }, now);
-        this.sessionDown(out, s, 'timeout');
-      }
-    }
+    this.calls.expire(out, now);
     if (this.channel.idle() && now >= this.lastHeard + cfg.helloInterval) {
       this.lastHeard = now;
       this.send(out, 0, { type: MessageType.HELLO }, now);

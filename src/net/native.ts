@@ -8,10 +8,21 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** How a packet port reads and writes its fd (native MODE_* constants). */
+export const PortMode = { tun: 0, raw: 1, udp: 2 } as const;
+export type PortMode = (typeof PortMode)[keyof typeof PortMode];
+
 /**
- * One fd polled on the main thread. The port owns the fd from construction on. Each batch lands in
- * `buffer`: packet i at offset `i * slot`, `lengths[i]` bytes long (for a raw socket, `sources[i]` is the
- * sender's IPv4 address as a host-order integer, and a length above `slot` means the datagram was cut).
+ * One fd polled on the main thread; the port owns the fd from construction on.
+ *
+ * Receive: each batch lands in `buffer`, packet i at offset `i * slot`, `lengths[i]` bytes long (a length
+ * above `slot` means the datagram was cut). For sockets, `sources[i]` is the sender's IPv4 address as a
+ * host-order integer; for UDP also `sourcePorts[i]`, and `destinations[i]` the local address it was sent
+ * to (IP_PKTINFO).
+ *
+ * Send: write packet i into `sendBuffer` at `i * slot`, set `sendLengths[i]` (and for sockets
+ * `sendAddresses[i]`, `sendPorts[i]`, `sendSources[i]` — 0 lets the kernel choose the source), then
+ * `flush(count)` sends them all in one call (sendmmsg; a write loop for a TUN).
  */
 export interface NativePacketPort {
   readonly fd: number;
@@ -20,12 +31,21 @@ export interface NativePacketPort {
   readonly buffer: Buffer;
   readonly lengths: Int32Array;
   readonly sources: Uint32Array;
+  readonly sourcePorts: Uint32Array;
+  readonly destinations: Uint32Array;
+  readonly sendBuffer: Buffer;
+  readonly sendLengths: Int32Array;
+  readonly sendAddresses: Uint32Array;
+  readonly sendPorts: Uint32Array;
+  readonly sendSources: Uint32Array;
   start(): void;
   stop(): void;
   /** Bytes written, or -errno (-11 EAGAIN when the kernel queue is full). */
   write(buf: Uint8Array, offset: number, length: number): number;
-  /** Bytes sent, or -errno. Addresses are host-order IPv4 integers; `src` 0 lets the kernel choose. */
-  sendTo(buf: Uint8Array, offset: number, length: number, dst: number, src: number): number;
+  /** Bytes sent, or -errno. Host-order IPv4 integers; `src` 0 lets the kernel choose; `port` for UDP. */
+  sendTo(buf: Uint8Array, offset: number, length: number, dst: number, src: number, port?: number): number;
+  /** Sends send-arena packets 0..count-1; returns how many went, or -errno if the first failed. */
+  flush(count: number): number;
   ref(): void;
   unref(): void;
   close(): void;
@@ -34,12 +54,14 @@ export interface NativePacketPort {
 export interface NativeAddon {
   openTun(name: string): { fd: number; name: string };
   openRawEsp(): number;
+  /** A UDP socket with IP_PKTINFO bound to `address` (host-order integer, 0 = any) and `port` (0 = any). */
+  openUdp(address: number, port: number): { fd: number; port: number };
   closeFd(fd: number): number;
   PacketPort: new (
     fd: number,
     batch: number,
     slot: number,
-    raw: boolean,
+    mode: PortMode,
     /** Called once per batch with the packet count, or with -errno when a read failed. */
     onBatch: (count: number) => void,
   ) => NativePacketPort;

@@ -11,7 +11,7 @@ import { Counters } from '../util/counters.js';
 import type { Logger } from '../util/log.js';
 import { silentLogger } from '../util/log.js';
 import { intToIpv4, ipv4ToInt, readIpv4 } from './ipv4-address.js';
-import { loadNative, type NativePacketPort } from './native.js';
+import { loadNative, type NativePacketPort, PortMode } from './native.js';
 
 export type RawEspDropReason = 'truncated' | 'bad-ipv4-header' | 'oversize' | 'read-error' | 'send-error';
 
@@ -52,7 +52,7 @@ export class RawEsp {
     const native = loadNative();
     const fd = native.openRawEsp();
     let self: RawEsp | undefined;
-    const port = new native.PacketPort(fd, opts.batch ?? 32, MAX_DATAGRAM, true, (count) => {
+    const port = new native.PacketPort(fd, opts.batch ?? 32, MAX_DATAGRAM, PortMode.raw, (count) => {
       self!.deliver(count, onPacket);
       opts.onBatchEnd?.();
     });

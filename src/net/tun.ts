@@ -9,7 +9,7 @@ import { Counters } from '../util/counters.js';
 import type { Logger } from '../util/log.js';
 import { silentLogger } from '../util/log.js';
 import { ip } from './ip-command.js';
-import { loadNative, type NativePacketPort } from './native.js';
+import { loadNative, type NativePacketPort, PortMode } from './native.js';
 
 export type TunDropReason = 'write-queue-full' | 'write-error' | 'read-error' | 'read-empty';
 
@@ -53,6 +53,7 @@ export class Tun {
   rxBytes = 0;
   txPackets = 0;
   txBytes = 0;
+  private queued = 0;
   private closed = false;
 
   private constructor(
@@ -68,10 +69,16 @@ export class Tun {
     const logger = opts.logger ?? silentLogger;
     const { fd, name } = native.openTun(opts.name ?? 'l2tpsec%d');
     let tun: Tun | undefined;
-    const port = new native.PacketPort(fd, opts.batch ?? 64, opts.maxPacket ?? 65535, false, (count) => {
-      tun!.deliver(count, onPacket);
-      opts.onBatchEnd?.();
-    });
+    const port = new native.PacketPort(
+      fd,
+      opts.batch ?? 64,
+      opts.maxPacket ?? 65535,
+      PortMode.tun,
+      (count) => {
+        tun!.deliver(count, onPacket);
+        opts.onBatchEnd?.();
+      },
+    );
     tun = new Tun(name, port, logger.child({ tun: name }));
     port.start();
     return tun;
@@ -114,6 +121,43 @@ export class Tun {
     }
     this.counters.count(n === -11 ? 'write-queue-full' : 'write-error');
     return false;
+  }
+
+  /**
+   * The write arena, for batching: put the next packet at `sendBuffer[sendOffset…]` (e.g. decrypt straight
+   * into it), `commit(length)` it, and `flush()` at the end of the batch (one native call for all).
+   */
+  get sendBuffer(): Buffer {
+    return this.port.sendBuffer;
+  }
+
+  get sendOffset(): number {
+    return this.queued * this.port.slot;
+  }
+
+  /** Largest packet the write arena holds (the read slot size). */
+  get maxPacket(): number {
+    return this.port.slot;
+  }
+
+  /** Queues the packet written at `sendOffset`; flushes by itself when the arena is full. */
+  commit(length: number): void {
+    this.port.sendLengths[this.queued] = length;
+    this.txBytes += length;
+    this.queued++;
+    if (this.queued === this.port.batch) this.flush();
+  }
+
+  /** Writes every queued packet into the kernel; returns how many it took (the rest are counted). */
+  flush(): number {
+    const count = this.queued;
+    if (count === 0) return 0;
+    this.queued = 0;
+    const n = this.port.flush(count);
+    const written = Math.max(0, n);
+    this.txPackets += written;
+    if (written < count) this.counters.count(n === -11 ? 'write-queue-full' : 'write-error', count - written);
+    return written;
   }
 
   /** Assigns the address, MTU and routes and sets the link up, with `ip`. */

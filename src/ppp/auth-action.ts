@@ -10,7 +10,12 @@ export type AuthAction =
   | { readonly type: 'send'; readonly protocol: number; readonly packet: Buffer }
   | { readonly type: 'verify'; readonly request: AuthRequest }
   | { readonly type: 'auth-success'; readonly user: string; readonly attributes: UserAttributes }
-  | { readonly type: 'auth-failure'; readonly method: AuthMethod; readonly user?: string; readonly reason: string };
+  | {
+      readonly type: 'auth-failure';
+      readonly method: AuthMethod;
+      readonly user?: string;
+      readonly reason: string;
+    };
 
 export type AuthDropReason = 'malformed' | 'unexpected-code' | 'stale-id' | 'bad-value' | 'duplicate';
 

@@ -4,8 +4,8 @@
  * Opened. A repeated Response after the verdict gets the same Success/Failure again (section 4.2).
  */
 import type { AuthResult } from '../aaa/authenticator.js';
-import { Counters } from '../util/counters.js';
 import type { Millis, Rng } from '../util/clock.js';
+import { Counters } from '../util/counters.js';
 import {
   type AuthAction,
   type AuthDropReason,
@@ -115,7 +115,13 @@ export class ChapAuthenticator implements AuthenticatorRole {
       return [
         {
           type: 'verify',
-          request: { method: 'chap-md5', user: p.name, id: p.id, challenge: this.challenge, response: p.value },
+          request: {
+            method: 'chap-md5',
+            user: p.name,
+            id: p.id,
+            challenge: this.challenge,
+            response: p.value,
+          },
         },
       ];
     }

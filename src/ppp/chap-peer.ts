@@ -6,8 +6,8 @@
 import { challengeUserName } from '../aaa/authenticator.js';
 import { hash } from '../crypto/hash.js';
 import { generateAuthenticatorResponse, generateNtResponse, ntPasswordHash } from '../crypto/mschapv2.js';
-import { Counters } from '../util/counters.js';
 import type { Millis, Rng } from '../util/clock.js';
+import { Counters } from '../util/counters.js';
 import type { AuthAction, AuthDropReason, PeerRole } from './auth-action.js';
 import { CHAP_CODE, type ChapPacket, decodeChapPacket, encodeChapPacket } from './chap.js';
 import {

@@ -8,6 +8,7 @@ import type { Millis } from '../util/clock.js';
 import { Counters } from '../util/counters.js';
 import type { Logger } from '../util/log.js';
 import { type FsmAction, type FsmEvent, type FsmState, restartTimerRuns, transition } from './automaton.js';
+import type { Negotiator } from './negotiator.js';
 import {
   type CpOption,
   type CpPacket,
@@ -19,6 +20,8 @@ import {
 } from './packet.js';
 import { CP_CODE } from './protocol.js';
 
+export type { Negotiator, ReplyOutcome, Verdict } from './negotiator.js';
+
 /** RFC 1661 section 4.6 defaults: 3 s restart, 10 requests, 2 terminates, 5 Naks before Rejects. */
 export interface CpLimits {
   readonly restartMs: Millis;
@@ -27,32 +30,12 @@ export interface CpLimits {
   readonly maxFailure: number;
 }
 
-export const DEFAULT_CP_LIMITS: CpLimits = { restartMs: 3000, maxConfigure: 10, maxTerminate: 2, maxFailure: 5 };
-
-/** How the option layer judges a peer's Configure-Request (section 5.1–5.4). */
-export type Verdict =
-  | { readonly kind: 'ack' }
-  | { readonly kind: 'nak'; readonly options: readonly CpOption[] }
-  | { readonly kind: 'reject'; readonly options: readonly CpOption[] }
-  /** The peer's request can never be acceptable (e.g. a looped-back link): close the layer. */
-  | { readonly kind: 'fail'; readonly reason: string };
-
-/** The result of applying a peer's Nak or Reject to our request. */
-export type ReplyOutcome = 'ok' | 'invalid' | { readonly fail: string };
-
-export interface Negotiator {
-  /** A fresh negotiation starts: forget what the peer Nak'd or Rejected of our request. */
-  resetRequest(): void;
-  /** The options of our next Configure-Request. */
-  buildRequest(): CpOption[];
-  /**
-   * Judges the peer's request and records what it asks for. `rejectInsteadOfNak` is set once Max-Failure
-   * Naks went unanswered by an Ack (section 4.6): what would be Nak'd is Rejected instead.
-   */
-  judgeRequest(options: readonly CpOption[], rejectInsteadOfNak: boolean): Verdict;
-  applyNak(options: readonly CpOption[]): ReplyOutcome;
-  applyReject(options: readonly CpOption[]): ReplyOutcome;
-}
+export const DEFAULT_CP_LIMITS: CpLimits = {
+  restartMs: 3000,
+  maxConfigure: 10,
+  maxTerminate: 2,
+  maxFailure: 5,
+};
 
 export type CpAction =
   | { readonly type: 'send'; readonly protocol: number; readonly packet: Buffer }
@@ -172,7 +155,8 @@ export class ControlProtocol {
       case CP_CODE.CONFIGURE_REJECT:
         return this.receiveNakOrReject(p, now);
       case CP_CODE.TERMINATE_REQUEST:
-        if (this.fsmState !== 'closing' && this.fsmState !== 'stopping') this.finishReason = 'peer-terminated';
+        if (this.fsmState !== 'closing' && this.fsmState !== 'stopping')
+          this.finishReason = 'peer-terminated';
         return this.run('rtr', now, { peerId: p.id });
       case CP_CODE.TERMINATE_ACK:
         return this.run('rta', now);
@@ -360,7 +344,9 @@ export class ControlProtocol {
       case 'str': {
         this.restartCount--;
         this.restartAt = now + this.limits.restartMs;
-        out.push(this.packet(CP_CODE.TERMINATE_REQUEST, this.nextIdentifier(), Buffer.from(this.finishReason)));
+        out.push(
+          this.packet(CP_CODE.TERMINATE_REQUEST, this.nextIdentifier(), Buffer.from(this.finishReason)),
+        );
         return;
       }
       case 'sta':

@@ -51,7 +51,12 @@ export function pppHeaderLength(protocol: number, framing: PppFraming): number {
 }
 
 /** Writes the header at `offset`; returns the offset just past it, where the information field goes. */
-export function writePppHeader(buf: Uint8Array, offset: number, protocol: number, framing: PppFraming): number {
+export function writePppHeader(
+  buf: Uint8Array,
+  offset: number,
+  protocol: number,
+  framing: PppFraming,
+): number {
   let at = offset;
   if (framing.addressControl) {
     buf[at++] = ADDRESS_CONTROL_0;

@@ -5,7 +5,7 @@
  * (IP-Compression-Protocol) and the deprecated IP-Addresses option are Rejected.
  */
 import { isIPv4 } from 'node:net';
-import type { Negotiator, ReplyOutcome, Verdict } from './control-protocol.js';
+import type { Negotiator, ReplyOutcome, Verdict } from './negotiator.js';
 import type { CpOption } from './packet.js';
 
 export const IPCP_OPTION = {

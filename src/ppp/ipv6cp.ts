@@ -4,7 +4,7 @@
  * compression (option 2) is Rejected.
  */
 import type { Rng } from '../util/clock.js';
-import type { Negotiator, ReplyOutcome, Verdict } from './control-protocol.js';
+import type { Negotiator, ReplyOutcome, Verdict } from './negotiator.js';
 import type { CpOption } from './packet.js';
 
 export const IPV6CP_OPTION = { INTERFACE_IDENTIFIER: 1, IPV6_COMPRESSION_PROTOCOL: 2 } as const;
@@ -68,7 +68,8 @@ export class Ipv6cpOptions implements Negotiator {
     for (const o of options) {
       if (o.type !== IPV6CP_OPTION.INTERFACE_IDENTIFIER) continue;
       if (o.data.length !== 8) return 'invalid';
-      this.ourId = o.data.equals(ZERO_ID) || o.data.equals(this.peerId) ? this.freshId(o.data) : Buffer.from(o.data);
+      this.ourId =
+        o.data.equals(ZERO_ID) || o.data.equals(this.peerId) ? this.freshId(o.data) : Buffer.from(o.data);
     }
     return 'ok';
   }

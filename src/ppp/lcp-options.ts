@@ -5,13 +5,8 @@
  * Callback (RFC 1570) and anything unknown are Rejected.
  */
 import type { Rng } from '../util/clock.js';
-import {
-  type AuthMethod,
-  decodeAuthOption,
-  encodeAuthOption,
-  LCP_AUTH_OPTION,
-} from './auth-protocol.js';
-import type { Negotiator, ReplyOutcome, Verdict } from './control-protocol.js';
+import { type AuthMethod, decodeAuthOption, encodeAuthOption, LCP_AUTH_OPTION } from './auth-protocol.js';
+import type { Negotiator, ReplyOutcome, Verdict } from './negotiator.js';
 import { type CpOption, u16Option, u32Option } from './packet.js';
 
 export const LCP_OPTION = {
@@ -193,11 +188,8 @@ export class LcpOptions implements Negotiator {
           const current = this.config.authMethods[this.authIndex];
           if (current) this.refusedAuth.add(current);
           const suggested = decodeAuthOption(o.data);
-          const idx = this.config.authMethods.findIndex(
-            (m) => m === suggested && !this.refusedAuth.has(m),
-          );
-          const next =
-            idx >= 0 ? idx : this.config.authMethods.findIndex((m) => !this.refusedAuth.has(m));
+          const idx = this.config.authMethods.findIndex((m) => m === suggested && !this.refusedAuth.has(m));
+          const next = idx >= 0 ? idx : this.config.authMethods.findIndex((m) => !this.refusedAuth.has(m));
           if (next < 0) return { fail: 'LCP: peer refused every authentication method we allow' };
           this.authIndex = next;
           break;

@@ -7,8 +7,8 @@ import type { Millis, Rng } from '../util/clock.js';
 import { Counters } from '../util/counters.js';
 import type { Logger } from '../util/log.js';
 import { AUTH_METHODS, type AuthMethod } from './auth-protocol.js';
-import { type CpAction, type CpLimits, ControlProtocol, DEFAULT_CP_LIMITS } from './control-protocol.js';
-import { LcpOptions, type LcpNegotiated } from './lcp-options.js';
+import { ControlProtocol, type CpAction, type CpLimits, DEFAULT_CP_LIMITS } from './control-protocol.js';
+import { type LcpNegotiated, LcpOptions } from './lcp-options.js';
 import type { CpPacket } from './packet.js';
 import { CP_CODE, PPP_PROTOCOL } from './protocol.js';
 
@@ -113,7 +113,8 @@ export class Lcp extends ControlProtocol {
     const isOpened = this.fsmState === 'opened';
     if (isOpened && !wasOpened) {
       this.echoOutstanding = 0;
-      this.nextEchoAt = this.echoEnabled && this.echoIntervalMs > 0 ? args[1] + this.echoIntervalMs : undefined;
+      this.nextEchoAt =
+        this.echoEnabled && this.echoIntervalMs > 0 ? args[1] + this.echoIntervalMs : undefined;
     } else if (!isOpened) this.nextEchoAt = undefined;
     return out;
   }
@@ -147,12 +148,13 @@ export class Lcp extends ControlProtocol {
         }
         if (p.code === CP_CODE.ECHO_REPLY) this.echoOutstanding = 0;
         if (p.code !== CP_CODE.ECHO_REQUEST) return this.run('rxr', now);
-        const reply = Buffer.allocUnsafe(4 + p.data.length);
+        // Section 5.8: the data comes back, truncated so the reply fits the peer's MRU.
+        const reply = Buffer.allocUnsafe(Math.min(4 + p.data.length, this.negotiated.peerMru));
         reply[0] = CP_CODE.ECHO_REPLY;
         reply[1] = p.id;
         reply.writeUInt16BE(reply.length, 2);
         reply.writeUInt32BE(ours >>> 0, 4);
-        p.data.copy(reply, 8, 4);
+        p.data.copy(reply, 8, 4, reply.length - 4);
         return this.run('rxr', now, { echoReply: reply });
       }
       case CP_CODE.IDENTIFICATION:

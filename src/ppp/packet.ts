@@ -42,7 +42,8 @@ export function encodeCpPacket(p: CpPacket): Buffer {
  * makes it malformed (RFC 1661 section 5). `data` is a view into `buf`, not a copy.
  */
 export function decodeCpPacket(buf: Uint8Array): CpPacket {
-  if (buf.length < CP_HEADER_LENGTH) throw new PppDecodeError('short-packet', `packet of ${buf.length} bytes`);
+  if (buf.length < CP_HEADER_LENGTH)
+    throw new PppDecodeError('short-packet', `packet of ${buf.length} bytes`);
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
   const length = b.readUInt16BE(2);
   if (length < CP_HEADER_LENGTH || length > b.length) {

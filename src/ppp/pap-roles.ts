@@ -3,8 +3,8 @@
  * verifies it and answers Ack or Nak, repeating the same answer to a repeated request.
  */
 import type { AuthResult } from '../aaa/authenticator.js';
-import { Counters } from '../util/counters.js';
 import type { Millis } from '../util/clock.js';
+import { Counters } from '../util/counters.js';
 import {
   type AuthAction,
   type AuthDropReason,
@@ -158,7 +158,12 @@ export class PapPeer implements PeerRole {
     this.retransmitAt = undefined;
     if (p.code === PAP_CODE.ACK) return [{ type: 'auth-success', user: this.config.user, attributes: {} }];
     return [
-      { type: 'auth-failure', method: 'pap', user: this.config.user, reason: p.message || 'Authenticate-Nak' },
+      {
+        type: 'auth-failure',
+        method: 'pap',
+        user: this.config.user,
+        reason: p.message || 'Authenticate-Nak',
+      },
     ];
   }
 

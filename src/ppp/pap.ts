@@ -7,8 +7,17 @@ import { PppDecodeError } from './packet.js';
 export const PAP_CODE = { REQUEST: 1, ACK: 2, NAK: 3 } as const;
 
 export type PapPacket =
-  | { readonly code: typeof PAP_CODE.REQUEST; readonly id: number; readonly peerId: string; readonly password: string }
-  | { readonly code: typeof PAP_CODE.ACK | typeof PAP_CODE.NAK; readonly id: number; readonly message: string };
+  | {
+      readonly code: typeof PAP_CODE.REQUEST;
+      readonly id: number;
+      readonly peerId: string;
+      readonly password: string;
+    }
+  | {
+      readonly code: typeof PAP_CODE.ACK | typeof PAP_CODE.NAK;
+      readonly id: number;
+      readonly message: string;
+    };
 
 function lengthPrefixed(s: string): Buffer {
   const b = Buffer.from(s, 'utf8');

@@ -5,102 +5,28 @@
  * Pure like every protocol machine here: frames and timer events in, actions out; the owner runs the
  * (asynchronous) user lookup for a `verify` action and hands the answer back through `verified`.
  */
-import type { AuthRequest, AuthResult, UserAttributes } from '../aaa/authenticator.js';
-import type { Millis, Rng } from '../util/clock.js';
+import type { AuthResult, UserAttributes } from '../aaa/authenticator.js';
+import type { Millis } from '../util/clock.js';
 import { Counters } from '../util/counters.js';
-import type { Logger } from '../util/log.js';
-import type { AuthAction, AuthenticatorRole, AuthTiming, PeerRole } from './auth-action.js';
-import type { AuthMethod } from './auth-protocol.js';
-import { ChapAuthenticator } from './chap-authenticator.js';
-import { ChapPeer } from './chap-peer.js';
-import { type CpAction, type CpLimits, ControlProtocol, DEFAULT_CP_LIMITS } from './control-protocol.js';
+import type { AuthAction, AuthenticatorRole, PeerRole } from './auth-action.js';
+import { createAuthRole } from './auth-roles.js';
+import { ControlProtocol, type CpAction, DEFAULT_CP_LIMITS } from './control-protocol.js';
 import { encodePppFrame, FULL_FRAMING, PppFrameView, type PppFraming, parsePppFrame } from './frame.js';
 import { IpcpOptions } from './ipcp.js';
 import { Ipv6cpOptions, linkLocalAddress } from './ipv6cp.js';
 import { Lcp } from './lcp.js';
-import { PapAuthenticator, PapPeer } from './pap-roles.js';
 import { PPP_PROTOCOL } from './protocol.js';
+import type { PppAction, PppConfig, PppDropReason, PppPhase } from './session-types.js';
 
-/** Where the server gets peer addresses when the user has no static one (the server's pool). */
-export interface AddressSource {
-  allocate(user: string): string | undefined;
-  release(address: string): void;
-}
-
-interface CommonConfig {
-  /** The MRU we ask for; default 1400. */
-  readonly mru?: number;
-  /** LCP keep-alive; defaults in `Lcp`. */
-  readonly echoIntervalMs?: Millis;
-  readonly echoFailures?: number;
-  readonly limits?: CpLimits;
-  readonly authTiming?: AuthTiming;
-  /** The whole Authenticate phase must finish within this; default 30 s. */
-  readonly authTimeoutMs?: Millis;
-  /** Negotiate IPv6CP; when false an IPv6CP packet gets a Protocol-Reject. */
-  readonly ipv6?: boolean;
-  readonly rng: Rng;
-  readonly log?: Logger;
-}
-
-export interface PppServerConfig extends CommonConfig {
-  readonly role: 'server';
-  /** Methods in order of preference; default MS-CHAPv2 then CHAP-MD5. Add 'pap' to allow PAP. */
-  readonly authMethods?: readonly AuthMethod[];
-  /** Our name in CHAP Challenges; default "l2tpsec". */
-  readonly name?: string;
-  /** Our end of every point-to-point link. */
-  readonly localAddress: string;
-  readonly dns?: readonly string[];
-  readonly wins?: readonly string[];
-  readonly addresses: AddressSource;
-}
-
-export interface PppClientConfig extends CommonConfig {
-  readonly role: 'client';
-  readonly user: string;
-  readonly password: string;
-  /** Methods we agree to, preferred first (for our Naks); default all three. */
-  readonly authMethods?: readonly AuthMethod[];
-  /** Ask for DNS servers (RFC 1877); default true. */
-  readonly requestDns?: boolean;
-}
-
-export type PppConfig = PppServerConfig | PppClientConfig;
-
-export type PppPhase = 'dead' | 'establish' | 'authenticate' | 'network' | 'terminate';
-
-export type PppAction =
-  /** A PPP frame (FF 03, Protocol, information) for the L2TP session to carry. */
-  | { readonly type: 'send'; readonly protocol: number; readonly frame: Buffer }
-  /** Ask the authenticator; answer with `verified(token, result)`. */
-  | { readonly type: 'verify'; readonly token: number; readonly request: AuthRequest }
-  | {
-      readonly type: 'up';
-      readonly user: string | undefined;
-      readonly attributes: UserAttributes;
-      readonly localAddress: string;
-      readonly peerAddress: string;
-      readonly dns: readonly string[];
-      readonly wins: readonly string[];
-      /** The largest frame the peer accepts (its MRU). */
-      readonly mtu: number;
-    }
-  | { readonly type: 'ipv6-up'; readonly localLinkLocal: string; readonly peerLinkLocal: string }
-  | { readonly type: 'auth-failed'; readonly method: AuthMethod; readonly user?: string; readonly reason: string }
-  /** The data path must stop: emitted once. */
-  | { readonly type: 'down'; readonly reason: string }
-  /** PPP is over (LCP Closed/Stopped): the L2TP session may be torn down. Emitted once, last. */
-  | { readonly type: 'finished'; readonly reason: string }
-  /** An IPv4/IPv6 packet that reached the control path (the data path normally parses frames itself). */
-  | { readonly type: 'data'; readonly protocol: number; readonly packet: Buffer };
-
-export type PppDropReason =
-  | 'malformed-frame'
-  | 'not-in-phase'
-  | 'auth-not-running'
-  | 'data-before-network'
-  | 'protocol-rejected';
+export type {
+  AddressSource,
+  PppAction,
+  PppClientConfig,
+  PppConfig,
+  PppDropReason,
+  PppPhase,
+  PppServerConfig,
+} from './session-types.js';
 
 export class PppSession {
   readonly counters = new Counters<PppDropReason>();
@@ -148,7 +74,13 @@ export class PppSession {
     this.ipcp = new ControlProtocol(PPP_PROTOCOL.IPCP, 'IPCP', this.ipcpOptions, limits, config.log);
     if (config.ipv6) {
       this.ipv6cpOptions = new Ipv6cpOptions(config.rng);
-      this.ipv6cp = new ControlProtocol(PPP_PROTOCOL.IPV6CP, 'IPv6CP', this.ipv6cpOptions, limits, config.log);
+      this.ipv6cp = new ControlProtocol(
+        PPP_PROTOCOL.IPV6CP,
+        'IPv6CP',
+        this.ipv6cpOptions,
+        limits,
+        config.log,
+      );
     }
   }
 
@@ -308,7 +240,8 @@ export class PppSession {
           this.emitFinished(a.reason, out);
           break;
         case 'protocol-rejected':
-          if (a.protocol === PPP_PROTOCOL.IPCP) this.ncpActions(this.ipcp, this.ipcp.protocolRejected(now), now, out);
+          if (a.protocol === PPP_PROTOCOL.IPCP)
+            this.ncpActions(this.ipcp, this.ipcp.protocolRejected(now), now, out);
           else if (a.protocol === PPP_PROTOCOL.IPV6CP && this.ipv6cp) {
             this.ncpActions(this.ipv6cp, this.ipv6cp.protocolRejected(now), now, out);
           }
@@ -332,18 +265,8 @@ export class PppSession {
     }
     this.currentPhase = 'authenticate';
     this.authDeadline = now + (this.config.authTimeoutMs ?? 30_000);
-    this.auth = this.makeAuth(method);
+    this.auth = createAuthRole(this.config, method);
     this.authActions(this.auth.start(now), now, out);
-  }
-
-  private makeAuth(method: AuthMethod): AuthenticatorRole | PeerRole {
-    const c = this.config;
-    if (c.role === 'server') {
-      if (method === 'pap') return new PapAuthenticator(c.authTiming);
-      return new ChapAuthenticator({ method, name: c.name ?? 'l2tpsec', rng: c.rng, timing: c.authTiming });
-    }
-    if (method === 'pap') return new PapPeer({ user: c.user, password: c.password, timing: c.authTiming });
-    return new ChapPeer({ method, user: c.user, password: c.password, rng: c.rng });
   }
 
   private authActions(actions: readonly AuthAction[], now: Millis, out: PppAction[]): void {
@@ -390,11 +313,17 @@ export class PppSession {
     }
   }
 
-  private ncpActions(ncp: ControlProtocol, actions: readonly CpAction[], now: Millis, out: PppAction[]): void {
+  private ncpActions(
+    ncp: ControlProtocol,
+    actions: readonly CpAction[],
+    now: Millis,
+    out: PppAction[],
+  ): void {
     for (const a of actions) {
       switch (a.type) {
         case 'send':
-          this.send(a.protocol, a.packet, out);
+          // Once LCP is leaving, NCP replies would only trail its Terminate-Request.
+          if (this.lcp.state === 'opened') this.send(a.protocol, a.packet, out);
           break;
         case 'layer-up':
           if (ncp === this.ipcp) this.ipv4Up(now, out);

@@ -68,7 +68,11 @@ export class ControlSocket {
    * Listens on `path` (creating its directory), replacing a stale socket file left by a dead server but
    * refusing to steal one that still answers.
    */
-  static async listen(path: string, status: StatusProvider, logger: Logger = silentLogger): Promise<ControlSocket> {
+  static async listen(
+    path: string,
+    status: StatusProvider,
+    logger: Logger = silentLogger,
+  ): Promise<ControlSocket> {
     mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     if (await answers(path)) throw new ControlSocketInUseError(path);
     try {

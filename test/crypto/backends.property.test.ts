@@ -5,8 +5,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { backend, type EcpGroupId } from '../../src/crypto/backend.js';
-import { desBlock, desKeySchedule } from '../../src/crypto/des-core.js';
 import { desEncryptBlock8 } from '../../src/crypto/des.js';
+import { desBlock, desKeySchedule } from '../../src/crypto/des-core.js';
 import { generateDhPrivateKey } from '../../src/crypto/dh.js';
 import { CryptoError } from '../../src/crypto/errors.js';
 import type { ModpGroupId } from '../../src/crypto/modp-groups.js';
@@ -53,12 +53,19 @@ describe('node and noble backends agree', () => {
 
   it('AES-CBC with 128, 192 and 256-bit keys, both directions', () => {
     fc.assert(
-      fc.property(fc.constantFrom(16, 24, 32).chain((k) => bytes(k, k)), bytes(16, 16), blocks(16, 40), (key, iv, data) => {
-        const a = node.cbcEncrypt('aes-cbc', key, iv, data);
-        expect(noble.cbcEncrypt('aes-cbc', key, iv, data).equals(a)).toBe(true);
-        expect(noble.cbcDecrypt('aes-cbc', key, iv, a).equals(Buffer.from(data))).toBe(true);
-        expect(node.cbcDecrypt('aes-cbc', key, iv, data).equals(noble.cbcDecrypt('aes-cbc', key, iv, data))).toBe(true);
-      }),
+      fc.property(
+        fc.constantFrom(16, 24, 32).chain((k) => bytes(k, k)),
+        bytes(16, 16),
+        blocks(16, 40),
+        (key, iv, data) => {
+          const a = node.cbcEncrypt('aes-cbc', key, iv, data);
+          expect(noble.cbcEncrypt('aes-cbc', key, iv, data).equals(a)).toBe(true);
+          expect(noble.cbcDecrypt('aes-cbc', key, iv, a).equals(Buffer.from(data))).toBe(true);
+          expect(
+            node.cbcDecrypt('aes-cbc', key, iv, data).equals(noble.cbcDecrypt('aes-cbc', key, iv, data)),
+          ).toBe(true);
+        },
+      ),
       { numRuns: 150 },
     );
   });
@@ -69,9 +76,9 @@ describe('node and noble backends agree', () => {
         const a = node.cbcEncrypt('3des-cbc', key, iv, data);
         expect(noble.cbcEncrypt('3des-cbc', key, iv, data).equals(a)).toBe(true);
         expect(noble.cbcDecrypt('3des-cbc', key, iv, a).equals(Buffer.from(data))).toBe(true);
-        expect(node.cbcDecrypt('3des-cbc', key, iv, data).equals(noble.cbcDecrypt('3des-cbc', key, iv, data))).toBe(
-          true,
-        );
+        expect(
+          node.cbcDecrypt('3des-cbc', key, iv, data).equals(noble.cbcDecrypt('3des-cbc', key, iv, data)),
+        ).toBe(true);
       }),
       { numRuns: 60 },
     );
@@ -156,7 +163,8 @@ describe('node and noble backends agree', () => {
           for (const be of [node, noble]) {
             const run = () => be.cbcEncrypt(cipher, Buffer.alloc(keyLen), iv, Buffer.alloc(dataLen));
             if (!validKey) expect(run).toThrow(expect.objectContaining({ code: 'key-length' }));
-            else if (dataLen % block !== 0) expect(run).toThrow(expect.objectContaining({ code: 'input-length' }));
+            else if (dataLen % block !== 0)
+              expect(run).toThrow(expect.objectContaining({ code: 'input-length' }));
             else expect(run().length).toBe(dataLen);
             if (!validKey) expect(run).toThrow(CryptoError);
           }

@@ -40,20 +40,23 @@ describe('Diffie-Hellman public value validation (RFC 2409 s6, RFC 3526, RFC 590
     expectDhError(() => kp.computeSecret(bigIntToBytes(1n, len)));
   });
 
-  it.each(ECP)('ECP group %i rejects points off the curve, out-of-range coordinates and wrong lengths', (id) => {
-    const g = DH_GROUPS[id];
-    const good = generateDhKeyPair(id).publicValue;
-    validateDhPublic(g, good);
-    const n = g.secretSize;
-    const offCurve = Buffer.from(good);
-    offCurve[offCurve.length - 1] ^= 1; // y changed: no longer on y^2 = x^3 - 3x + b
-    expectDhError(() => validateDhPublic(g, offCurve));
-    expectDhError(() => validateDhPublic(g, Buffer.alloc(2 * n))); // (0, 0) is not on the curve
-    expectDhError(() => validateDhPublic(g, Buffer.alloc(2 * n, 0xff))); // coordinates >= p
-    expectDhError(() => validateDhPublic(g, good.subarray(0, 2 * n - 1)));
-    expectDhError(() => validateDhPublic(g, Buffer.concat([Buffer.of(4), good]))); // SEC1 prefix is not IKE's form
-    expectDhError(() => generateDhKeyPair(id).computeSecret(offCurve));
-  });
+  it.each(ECP)(
+    'ECP group %i rejects points off the curve, out-of-range coordinates and wrong lengths',
+    (id) => {
+      const g = DH_GROUPS[id];
+      const good = generateDhKeyPair(id).publicValue;
+      validateDhPublic(g, good);
+      const n = g.secretSize;
+      const offCurve = Buffer.from(good);
+      offCurve[offCurve.length - 1] ^= 1; // y changed: no longer on y^2 = x^3 - 3x + b
+      expectDhError(() => validateDhPublic(g, offCurve));
+      expectDhError(() => validateDhPublic(g, Buffer.alloc(2 * n))); // (0, 0) is not on the curve
+      expectDhError(() => validateDhPublic(g, Buffer.alloc(2 * n, 0xff))); // coordinates >= p
+      expectDhError(() => validateDhPublic(g, good.subarray(0, 2 * n - 1)));
+      expectDhError(() => validateDhPublic(g, Buffer.concat([Buffer.of(4), good]))); // SEC1 prefix is not IKE's form
+      expectDhError(() => generateDhKeyPair(id).computeSecret(offCurve));
+    },
+  );
 });
 
 describe('Diffie-Hellman key pairs', () => {

@@ -1,6 +1,6 @@
 /** Loads a JSON vector file from vectors/ and decodes hex. */
 import { readFileSync } from 'node:fs';
-import { backend, type BackendName, useBackend } from '../../src/crypto/backend.js';
+import { type BackendName, backend, useBackend } from '../../src/crypto/backend.js';
 
 export function loadVectors<T>(name: string): T {
   return JSON.parse(readFileSync(new URL(`../../vectors/${name}`, import.meta.url), 'utf8')) as T;

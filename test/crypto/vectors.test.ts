@@ -4,12 +4,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { cbcDecrypt, cbcEncrypt } from '../../src/crypto/cbc.js';
-import { desBlock, desKeySchedule } from '../../src/crypto/des-core.js';
 import { desEncryptBlock7, desEncryptBlock8 } from '../../src/crypto/des.js';
+import { desBlock, desKeySchedule } from '../../src/crypto/des-core.js';
 import { dhKeyPairFromPrivate } from '../../src/crypto/dh.js';
 import { gcmOpen, gcmSeal } from '../../src/crypto/gcm.js';
 import { hmac } from '../../src/crypto/hash.js';
-import { deriveSkeyids, keymat, phase1EncryptionKey, skeyidPsk, skeyidSig } from '../../src/crypto/ikev1-kdf.js';
+import {
+  deriveSkeyids,
+  keymat,
+  phase1EncryptionKey,
+  skeyidPsk,
+  skeyidSig,
+} from '../../src/crypto/ikev1-kdf.js';
 import { md4 } from '../../src/crypto/md4.js';
 import { mppeAsymmetricStartKey, mppeMasterKey } from '../../src/crypto/mppe.js';
 import {
@@ -74,7 +80,14 @@ describe.each(BACKENDS)('published vectors on the %s backend', (be) => {
 
   it('HMAC: RFC 2202, RFC 4231, RFC 4868 section 2.7', () => {
     const { cases } = loadVectors<{
-      cases: { source: string; hash: HashName; key: string; data: string; mac: string; truncatedTo?: number }[];
+      cases: {
+        source: string;
+        hash: HashName;
+        key: string;
+        data: string;
+        mac: string;
+        truncatedTo?: number;
+      }[];
     }>('crypto-hmac.json');
     expect(cases.length).toBeGreaterThanOrEqual(14 + 21 + 15);
     withBackend(be, () => {
@@ -102,15 +115,20 @@ describe.each(BACKENDS)('published vectors on the %s backend', (be) => {
         expect(cbcDecrypt('3des-cbc', hex(c.key), zero, hex(c.ciphertext)).toString('hex')).toBe(c.plaintext);
       }
       for (const c of v.cbc) {
-        expect(cbcEncrypt('3des-cbc', hex(c.key), hex(c.iv), hex(c.plaintext)).toString('hex'), c.source).toBe(
-          c.ciphertext,
+        expect(
+          cbcEncrypt('3des-cbc', hex(c.key), hex(c.iv), hex(c.plaintext)).toString('hex'),
+          c.source,
+        ).toBe(c.ciphertext);
+        expect(cbcDecrypt('3des-cbc', hex(c.key), hex(c.iv), hex(c.ciphertext)).toString('hex')).toBe(
+          c.plaintext,
         );
-        expect(cbcDecrypt('3des-cbc', hex(c.key), hex(c.iv), hex(c.ciphertext)).toString('hex')).toBe(c.plaintext);
       }
       for (const c of v.des) {
         const k = hex(c.key);
         const k3 = Buffer.concat([k, k, k]);
-        expect(cbcEncrypt('3des-cbc', k3, zero, hex(c.plaintext)).toString('hex'), c.source).toBe(c.ciphertext);
+        expect(cbcEncrypt('3des-cbc', k3, zero, hex(c.plaintext)).toString('hex'), c.source).toBe(
+          c.ciphertext,
+        );
       }
     });
   });
@@ -133,7 +151,9 @@ describe.each(BACKENDS)('published vectors on the %s backend', (be) => {
       for (const c of cases) {
         const sealed = gcmSeal(hex(c.key), hex(c.salt), hex(c.iv), hex(c.aad), hex(c.plaintext));
         expect(sealed.toString('hex'), c.source).toBe(c.ciphertext + c.icv);
-        expect(gcmOpen(hex(c.key), hex(c.salt), hex(c.iv), hex(c.aad), sealed)?.toString('hex')).toBe(c.plaintext);
+        expect(gcmOpen(hex(c.key), hex(c.salt), hex(c.iv), hex(c.aad), sealed)?.toString('hex')).toBe(
+          c.plaintext,
+        );
         const forged = Buffer.from(sealed);
         forged[forged.length - 1] ^= 1;
         expect(gcmOpen(hex(c.key), hex(c.salt), hex(c.iv), hex(c.aad), forged)).toBeUndefined();
@@ -184,7 +204,15 @@ describe.each(BACKENDS)('published vectors on the %s backend', (be) => {
         skeyidA?: string;
         skeyidE?: string;
       }[];
-      expansion: { source: string; hash: HashName; kind: string; key: string; seed?: string; bytes: number; out: string }[];
+      expansion: {
+        source: string;
+        hash: HashName;
+        kind: string;
+        key: string;
+        seed?: string;
+        bytes: number;
+        out: string;
+      }[];
     }>('crypto-ikev1-kdf.json');
     withBackend(be, () => {
       for (const c of v.kdf) {
@@ -231,9 +259,9 @@ describe('published vectors for the single-implementation primitives', () => {
       // The 56 key bits without parity, packed into 7 bytes.
       let acc = 0n;
       for (const b of key8) acc = (acc << 7n) | BigInt(b >> 1);
-      expect(desEncryptBlock7(hex(acc.toString(16).padStart(14, '0')), hex(c.plaintext)).toString('hex')).toBe(
-        c.ciphertext,
-      );
+      expect(
+        desEncryptBlock7(hex(acc.toString(16).padStart(14, '0')), hex(c.plaintext)).toString('hex'),
+      ).toBe(c.ciphertext);
       const out = Buffer.alloc(8);
       const ks = desKeySchedule(key8);
       desBlock(ks, false, hex(c.plaintext), 0, out, 0);
@@ -274,7 +302,9 @@ describe('published vectors for the single-implementation primitives', () => {
       const master = mppeMasterKey(hex(c.passwordHashHash), hex(c.ntResponse));
       expect(master.toString('hex'), c.source).toBe(c.masterKey);
       // The RFC's SendStartKey is the server's send key, which is the client's receive key.
-      expect(mppeAsymmetricStartKey(master, c.keyLength, true, true).toString('hex'), c.source).toBe(c.sendStartKey);
+      expect(mppeAsymmetricStartKey(master, c.keyLength, true, true).toString('hex'), c.source).toBe(
+        c.sendStartKey,
+      );
       expect(mppeAsymmetricStartKey(master, c.keyLength, false, false).toString('hex')).toBe(c.sendStartKey);
     }
     const master = hex(v.rfc3079[0].masterKey);

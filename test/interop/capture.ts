@@ -11,7 +11,12 @@ export interface Capture {
   stop(): Promise<void>;
 }
 
-export async function startCapture(ns: string, iface: string, file: string, logFile: string): Promise<Capture> {
+export async function startCapture(
+  ns: string,
+  iface: string,
+  file: string,
+  logFile: string,
+): Promise<Capture> {
   const log = openSync(logFile, 'w');
   const child: ChildProcess = track(
     spawn('ip', ['netns', 'exec', ns, 'dumpcap', '-q', '-P', '-i', iface, '-w', file], {
@@ -20,7 +25,8 @@ export async function startCapture(ns: string, iface: string, file: string, logF
   );
   const deadline = Date.now() + 10_000;
   while (!(existsSync(file) && statSync(file).size >= 24)) {
-    if (child.exitCode !== null) throw new Error(`dumpcap on ${iface} exited ${child.exitCode} (see ${logFile})`);
+    if (child.exitCode !== null)
+      throw new Error(`dumpcap on ${iface} exited ${child.exitCode} (see ${logFile})`);
     if (Date.now() > deadline) {
       await stop(child, 'SIGKILL');
       throw new Error(`dumpcap on ${iface} did not start within 10 s (see ${logFile})`);

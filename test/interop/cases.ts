@@ -71,7 +71,8 @@ export const SELFTEST_NAT: InteropCase = {
   network: 'slirp',
 };
 
-const serverCases: InteropCase[] = [
+/** The cases that need a server (l2tpsec, or the reference server with `--reference`). */
+export const SERVER_CASES: readonly InteropCase[] = [
   {
     name: '01-baseline',
     summary: 'ike=aes128-sha1-modp2048 esp=aes128-sha1 forceencaps=yes, MS-CHAPv2',
@@ -144,7 +145,7 @@ const serverCases: InteropCase[] = [
   },
   {
     name: '08-charon-nonstrict',
-    summary: "non-strict lists: charon appends its defaults (ending in a Curve25519-only transform)",
+    summary: 'non-strict lists: charon appends its defaults (ending in a Curve25519-only transform)',
     network: 'bridge',
     guests: [connects({ ...BASELINE_CLIENT, ike: 'aes128-sha1-modp2048', esp: 'aes128-sha1' })],
     server: BASE_SERVER,
@@ -157,7 +158,11 @@ const serverCases: InteropCase[] = [
       {
         role: 'client',
         client: { ...BASELINE_CLIENT, password: 'not-the-password' },
-        expect: { kind: 'fails', stage: 'PPP', evidence: { file: 'pppd.log', pattern: /authentication failed/i } },
+        expect: {
+          kind: 'fails',
+          stage: 'PPP',
+          evidence: { file: 'pppd.log', pattern: /authentication failed/i },
+        },
       },
     ],
     server: BASE_SERVER,
@@ -189,5 +194,5 @@ const serverCases: InteropCase[] = [
 export const CASES: readonly InteropCase[] = [
   SELFTEST,
   SELFTEST_NAT,
-  ...serverCases.map((c) => (SERVER_PENDING === undefined ? c : { ...c, pending: SERVER_PENDING })),
+  ...SERVER_CASES.map((c) => (SERVER_PENDING === undefined ? c : { ...c, pending: SERVER_PENDING })),
 ];

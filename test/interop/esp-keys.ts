@@ -44,7 +44,8 @@ export function parseXfrmState(text: string): XfrmEspState[] {
 /** Wireshark's names for the ESP algorithms (epan/dissectors/packet-ipsec.c value strings). */
 function wiresharkEncryption(s: XfrmEspState): string {
   if (s.enc.aead) {
-    if (s.enc.alg === 'rfc4106(gcm(aes))') return `AES-GCM with ${(s.enc.icvBits ?? 128) / 8} octet ICV [RFC4106]`;
+    if (s.enc.alg === 'rfc4106(gcm(aes))')
+      return `AES-GCM with ${(s.enc.icvBits ?? 128) / 8} octet ICV [RFC4106]`;
     throw new Error(`esp-keys: no Wireshark name for AEAD ${s.enc.alg}`);
   }
   switch (s.enc.alg) {
@@ -105,7 +106,7 @@ export function decryptScript(states: readonly XfrmEspState[], defaultPcap: stri
   const quoted = tsharkDecryptArgs(states).map((a) => `'${a.replace(/'/g, `'\\''`)}'`);
   return [
     '#!/bin/sh',
-    '# Opens a capture of this case with ESP decrypted by the guest\'s keys (from xfrm-state.txt).',
+    "# Opens a capture of this case with ESP decrypted by the guest's keys (from xfrm-state.txt).",
     '# Usage: ./decrypt.sh [PCAP] [tshark options...], e.g. ./decrypt.sh host.pcap -Y l2tp -V',
     `pcap=\${1:-"$(dirname "$0")/${defaultPcap}"}`,
     '[ $# -gt 0 ] && shift',

@@ -18,10 +18,11 @@ import {
 import { decryptScript, parseXfrmState, type XfrmEspState } from './esp-keys.js';
 import { ensureGuestImage, type GuestImage } from './guest-image.js';
 import { clientScript, SHARE, type Stage, selfTestScript } from './guest-script.js';
-import { createTestNetwork, type NetworkKind, type TestNetwork } from './netns.js';
+import { createTestNetwork, type GuestLink, type NetworkKind, type TestNetwork } from './netns.js';
 import { type Expectation, judge, readGuestOutcome } from './outcome.js';
 import { artifactDir } from './paths.js';
-import { runGuest } from './qemu.js';
+import { type GuestRun, runGuest } from './qemu.js';
+import { bootReferenceServer, REFERENCE_SERVER_ADDR, type ReferenceServer } from './reference-server.js';
 import { type RunningServer, type ServerSpec, startServer } from './server.js';
 
 export type GuestPlan =
@@ -67,19 +68,34 @@ export interface RunOptions {
   /** Replaces `startServer` (e.g. to run another server implementation against the same cases). */
   startServer?: (spec: ServerSpec, net: TestNetwork, dir: string) => Promise<RunningServer>;
   image?: GuestImage;
+  /**
+   * Run against the reference server (strongSwan + xl2tpd + pppd in a guest of its own) instead of
+   * `l2tpsec server`. Bridge cases only.
+   */
+  reference?: boolean;
 }
 
-const SELFTEST_STAGES: readonly Stage[] = ['setup', 'data'];
+/** Dropped on each client's share when a guest-hosted server is ready. */
+const READY_FILE = 'server-ready';
+
+const SELFTEST_STAGES: readonly Stage[] = ['setup', 'data', 'esp'];
 
 /** Fills a guest's share: the command file and, for a client, its configuration under etc/. */
-function prepareShare(plan: GuestPlan, net: TestNetwork, share: string): void {
+function prepareShare(
+  plan: GuestPlan,
+  net: TestNetwork,
+  link: GuestLink,
+  share: string,
+  serverAddr: string,
+  waitForFile: string | undefined,
+): void {
   mkdirSync(share, { recursive: true });
   if (plan.role === 'selftest') {
     // Bridge: the server's address on br0. Slirp: the host alias 10.0.2.2 (127.0.0.1 in the namespace).
-    writeFileSync(join(share, 'cmd.sh'), selfTestScript(net.serverAddr));
+    writeFileSync(join(share, 'cmd.sh'), selfTestScript(net.serverAddr, link.ip.split('/')[0]));
     return;
   }
-  const client: ClientSpec = { ...plan.client, server: net.serverAddr };
+  const client: ClientSpec = { ...plan.client, server: serverAddr };
   const etc = join(share, 'etc');
   mkdirSync(etc, { recursive: true });
   writeFileSync(join(etc, 'ipsec.conf'), ipsecConf(client));
@@ -87,7 +103,7 @@ function prepareShare(plan: GuestPlan, net: TestNetwork, share: string): void {
   writeFileSync(join(etc, 'strongswan-interop.conf'), strongswanDropIn(`${SHARE}/charon.log`));
   writeFileSync(join(etc, 'xl2tpd.conf'), xl2tpdConf(client, '/etc/ppp/options.l2tpd.client'));
   writeFileSync(join(etc, 'options.l2tpd.client'), pppOptions(client, `${SHARE}/pppd.log`));
-  writeFileSync(join(share, 'cmd.sh'), clientScript(client));
+  writeFileSync(join(share, 'cmd.sh'), clientScript(client, { waitForFile }));
 }
 
 function failure(c: InteropCase, started: number, dir: string, err: unknown): CaseResult {
@@ -110,30 +126,67 @@ export async function runCase(c: InteropCase, opts: RunOptions = {}): Promise<Ca
   let net: TestNetwork | undefined;
   let capture: Capture | undefined;
   let server: RunningServer | undefined;
-  const runs: Awaited<ReturnType<typeof runGuest>>[] = [];
+  let reference: ReferenceServer | undefined;
+  const runs: GuestRun[] = [];
+  const timeoutMs = (c.timeoutSeconds ?? 180) * 1000;
   try {
+    if (opts.reference && (c.network !== 'bridge' || !c.server)) {
+      throw new Error('the reference server runs on the bridge network only');
+    }
     const image = opts.image ?? ensureGuestImage();
-    net = createTestNetwork({ name: c.name, kind: c.network, guests: c.guests.length, behind: !!c.server });
+    net = createTestNetwork({
+      name: c.name,
+      kind: c.network,
+      guests: c.guests.length + (opts.reference ? 1 : 0),
+      behind: !!c.server && !opts.reference,
+    });
     capture = await startCapture(net.ns, net.captureInterface, join(dir, 'host.pcap'), join(dir, 'dumpcap.log'));
-    if (c.server) server = await (opts.startServer ?? startServer)(c.server, net, dir);
+    let serverAddr = net.serverAddr;
+    if (c.server && opts.reference) {
+      const link = { ...net.guest(c.guests.length), ip: `${REFERENCE_SERVER_ADDR}/24` };
+      mkdirSync(join(dir, 'lns'));
+      reference = bootReferenceServer(
+        {
+          image,
+          ns: net.ns,
+          link,
+          hostname: 'lns',
+          shareDir: join(dir, 'lns'),
+          serialLog: join(dir, 'lns.serial.log'),
+          nicPcap: join(dir, 'lns.nic.pcap'),
+          timeoutMs: timeoutMs + 120_000,
+        },
+        c.server,
+      );
+      serverAddr = REFERENCE_SERVER_ADDR;
+    } else if (c.server) {
+      server = await (opts.startServer ?? startServer)(c.server, net, dir);
+    }
+    const shares = c.guests.map((_, i) => join(dir, `guest${i}`));
     const boots = c.guests.map((plan, i) => {
-      const share = join(dir, `guest${i}`);
-      prepareShare(plan, net!, share);
+      const link = net!.guest(i);
+      prepareShare(plan, net!, link, shares[i], serverAddr, reference ? READY_FILE : undefined);
       return runGuest({
         image,
         ns: net!.ns,
-        link: net!.guest(i),
+        link,
         hostname: `guest${i}`,
-        shareDir: share,
+        shareDir: shares[i],
         serialLog: join(dir, `guest${i}.serial.log`),
         nicPcap: join(dir, `guest${i}.nic.pcap`),
-        timeoutMs: (c.timeoutSeconds ?? 180) * 1000,
+        timeoutMs,
       });
     });
+    if (reference) {
+      // The clients boot meanwhile and wait on their share for the server's go-ahead.
+      await reference.ready;
+      for (const share of shares) writeFileSync(join(share, READY_FILE), '');
+    }
     runs.push(...(await Promise.all(boots)));
   } catch (err) {
     return failure(c, started, dir, err);
   } finally {
+    if (reference) await reference.stop().catch(() => undefined);
     await capture?.stop().catch(() => undefined);
     await server?.stop().catch(() => undefined);
     net?.destroy();
@@ -144,7 +197,9 @@ export async function runCase(c: InteropCase, opts: RunOptions = {}): Promise<Ca
     const outcome = readGuestOutcome(share, plan.role === 'selftest' ? SELFTEST_STAGES : undefined);
     const verdict = judge(outcome, plan.expect, share);
     const run = runs[i];
-    const detail = run.timedOut ? `timed out after ${run.seconds.toFixed(0)} s; ${verdict.detail}` : verdict.detail;
+    const detail = run.timedOut
+      ? `timed out after ${run.seconds.toFixed(0)} s; ${verdict.detail}`
+      : verdict.detail;
     return {
       index: i,
       pass: verdict.pass,
@@ -154,7 +209,7 @@ export async function runCase(c: InteropCase, opts: RunOptions = {}): Promise<Ca
       timedOut: run.timedOut,
     };
   });
-  writeDecryptScript(dir, c.guests.length);
+  writeDecryptScript(dir, c.guests.length, !!reference);
   const firstBad = guests.find((g) => !g.pass);
   const result: CaseResult = {
     name: c.name,
@@ -170,15 +225,18 @@ export async function runCase(c: InteropCase, opts: RunOptions = {}): Promise<Ca
 }
 
 /** decrypt.sh next to the captures, from every guest's ESP keys (when any SA was installed). */
-function writeDecryptScript(dir: string, guestCount: number): void {
+function writeDecryptScript(dir: string, guestCount: number, withServerGuest: boolean): void {
   const states: XfrmEspState[] = [];
-  for (let i = 0; i < guestCount; i++) {
-    const f = join(dir, `guest${i}`, 'xfrm-state.txt');
+  const guestDirs = Array.from({ length: guestCount }, (_, i) => `guest${i}`);
+  // A client's SAs cover both directions; the server guest adds nothing new but covers a client crash.
+  for (const g of withServerGuest ? [...guestDirs, 'lns'] : guestDirs) {
+    const f = join(dir, g, 'xfrm-state.txt');
     if (existsSync(f)) states.push(...parseXfrmState(readFileSync(f, 'utf8')));
   }
-  if (states.length === 0) return;
+  const unique = [...new Map(states.map((s) => [s.spi, s])).values()];
+  if (unique.length === 0) return;
   try {
-    writeFileSync(join(dir, 'decrypt.sh'), decryptScript(states, 'host.pcap'), { mode: 0o755 });
+    writeFileSync(join(dir, 'decrypt.sh'), decryptScript(unique, 'host.pcap'), { mode: 0o755 });
   } catch (err) {
     writeFileSync(join(dir, 'decrypt.sh.error'), `${err instanceof Error ? err.message : String(err)}\n`);
   }

@@ -18,14 +18,18 @@ export interface GuestOutcome {
   pppPeer: string | undefined;
 }
 
-const ORDER: readonly Stage[] = ['setup', 'IKE', 'L2TP', 'PPP', 'data'];
+const ORDER: readonly Stage[] = ['setup', 'IKE', 'L2TP', 'PPP', 'data', 'esp'];
+const CLIENT_ORDER: readonly Stage[] = ['setup', 'IKE', 'L2TP', 'PPP', 'data'];
 
 function readIf(path: string): string | undefined {
   return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
 }
 
 /** `stageOrder` is the sequence the command file runs (the self-test has only setup and data). */
-export function readGuestOutcome(shareDir: string, stageOrder: readonly Stage[] = ORDER): GuestOutcome {
+export function readGuestOutcome(
+  shareDir: string,
+  stageOrder: readonly Stage[] = CLIENT_ORDER,
+): GuestOutcome {
   const codeText = readIf(join(shareDir, 'exit-code'))?.trim();
   const parsed = codeText === undefined ? Number.NaN : Number.parseInt(codeText, 10);
   const exitCode = Number.isNaN(parsed) ? undefined : parsed;
@@ -57,7 +61,7 @@ export function inCidr(addr: string, cidr: string): boolean {
   const bits = Number(bitsText);
   const toInt = (a: string): number => a.split('.').reduce((n, o) => (n << 8) | Number(o), 0) >>> 0;
   const mask = bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0;
-  return ((toInt(addr) & mask) >>> 0) === ((toInt(net) & mask) >>> 0);
+  return (toInt(addr) & mask) >>> 0 === (toInt(net) & mask) >>> 0;
 }
 
 /** What a case expects of each guest. */
@@ -89,7 +93,11 @@ export function judge(o: GuestOutcome, expect: Expectation, shareDir: string): V
       return { pass: true, stage: undefined, detail: o.stages.map((s) => `${s.stage} ok`).join(', ') };
     }
     if (o.pppLocal === undefined || !inCidr(o.pppLocal, expect.pool)) {
-      return { pass: false, stage: 'PPP', detail: `ppp0 address ${o.pppLocal ?? 'none'} not in ${expect.pool}` };
+      return {
+        pass: false,
+        stage: 'PPP',
+        detail: `ppp0 address ${o.pppLocal ?? 'none'} not in ${expect.pool}`,
+      };
     }
     return { pass: true, stage: undefined, detail: `ppp0 ${o.pppLocal} peer ${o.pppPeer}` };
   }

@@ -26,7 +26,11 @@ export function untrackNamespace(name: string): void {
 }
 
 /** Waits for a child to exit, killing it with SIGKILL after `graceMs` if a gentler signal did not work. */
-export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 3000): Promise<void> {
+export async function stop(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 3000,
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill(signal);

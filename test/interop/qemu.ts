@@ -111,7 +111,9 @@ export async function runGuest(g: GuestBoot): Promise<GuestRun> {
     writeFileSync(`${g.serialLog}.qemu-stderr`, stderr);
   }
   const codeFile = join(g.shareDir, 'exit-code');
-  const exitCode = existsSync(codeFile) ? Number.parseInt(readFileSync(codeFile, 'utf8').trim(), 10) : undefined;
+  const exitCode = existsSync(codeFile)
+    ? Number.parseInt(readFileSync(codeFile, 'utf8').trim(), 10)
+    : undefined;
   return {
     exitCode: Number.isNaN(exitCode) ? undefined : exitCode,
     timedOut,

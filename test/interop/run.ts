@@ -1,11 +1,11 @@
 /**
- * `npm run interop [-- [--list] [CASE...]]`: runs the interop matrix one case at a time (each guest is one
+ * `npm run interop [-- [--list] [--reference] [CASE...]]`: runs the interop matrix one case at a time (each guest is one
  * emulated CPU; the host has two) and prints one line per case: name, PASS/FAIL/PENDING, seconds, failing
  * stage. Exit status 0 only when every case that ran passed. Where QEMU cannot run (not root, no QEMU, no
  * image) it says so loudly and fails: the suite never passes by not running.
  */
 import { execFileSync } from 'node:child_process';
-import { CASES } from './cases.js';
+import { CASES, SELFTEST, SELFTEST_NAT, SERVER_CASES } from './cases.js';
 import { ensureGuestImage, type GuestImage } from './guest-image.js';
 import { type CaseResult, runCase } from './harness.js';
 import { isRoot } from './netns.js';
@@ -28,15 +28,19 @@ function prerequisites(): string | undefined {
 
 async function main(argv: readonly string[]): Promise<number> {
   const list = argv.includes('--list');
+  const reference = argv.includes('--reference');
   const names = argv.filter((a) => !a.startsWith('--'));
-  const unknown = names.filter((n) => !CASES.some((c) => c.name === n));
+  // --reference: the server cases against strongSwan + xl2tpd + pppd in a guest (bridge cases only).
+  const all = reference ? [SELFTEST, SELFTEST_NAT, ...SERVER_CASES] : CASES;
+  const unknown = names.filter((n) => !all.some((c) => c.name === n));
   if (unknown.length > 0) {
     process.stderr.write(`interop: unknown case(s) ${unknown.join(', ')}; --list shows them\n`);
     return 2;
   }
-  const selected = CASES.filter((c) => names.length === 0 || names.includes(c.name));
+  const selected = all.filter((c) => names.length === 0 || names.includes(c.name));
   if (list) {
-    for (const c of selected) process.stdout.write(`${c.name.padEnd(24)} ${c.pending ? '(pending) ' : ''}${c.summary}\n`);
+    for (const c of selected)
+      process.stdout.write(`${c.name.padEnd(24)} ${c.pending ? '(pending) ' : ''}${c.summary}\n`);
     return 0;
   }
   const missing = prerequisites();
@@ -61,7 +65,12 @@ async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`${line(c.name, 'PENDING', '-', c.pending)}\n`);
       continue;
     }
-    const r: CaseResult = await runCase(c, { image });
+    if (reference && c.server && c.network !== 'bridge') {
+      pending++;
+      process.stdout.write(`${line(c.name, 'N/A', '-', 'the reference server runs on the bridge only')}\n`);
+      continue;
+    }
+    const r: CaseResult = await runCase(c, { image, reference });
     if (r.pass) passed++;
     else failed++;
     const rest = r.pass ? '' : `${r.stage ?? '?'}: ${r.detail}  [${r.artifacts}]`;

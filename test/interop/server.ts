@@ -56,7 +56,9 @@ export function serverCommand(configPath: string): string[] {
 
 function udpPortBound(ns: string, port: number): boolean {
   try {
-    const out = execFileSync('ip', ['netns', 'exec', ns, 'ss', '-Hlun', `sport = :${port}`], { encoding: 'utf8' });
+    const out = execFileSync('ip', ['netns', 'exec', ns, 'ss', '-Hlun', `sport = :${port}`], {
+      encoding: 'utf8',
+    });
     return out.trim() !== '';
   } catch {
     return false;
@@ -85,7 +87,8 @@ export async function startServer(spec: ServerSpec, net: TestNetwork, dir: strin
   );
   const deadline = Date.now() + 20_000;
   while (!(udpPortBound(net.ns, 500) && udpPortBound(net.ns, 4500))) {
-    if (child.exitCode !== null) throw new Error(`l2tpsec server exited ${child.exitCode} at start (see ${log})`);
+    if (child.exitCode !== null)
+      throw new Error(`l2tpsec server exited ${child.exitCode} at start (see ${log})`);
     if (Date.now() > deadline) {
       await stop(child, 'SIGKILL');
       throw new Error(`l2tpsec server did not listen on UDP 500/4500 within 20 s (see ${log})`);

@@ -176,7 +176,7 @@ describe('bad input to the LNS', () => {
     expect(c.get('unknown-tunnel')).toBe(3);
     // data for a tunnel that is gone
     expect(
-      lac.raw(Buffer.from('0002' + lac.lnsTunnelId.toString(16).padStart(4, '0') + '0001c021', 'hex')),
+      lac.raw(Buffer.from(`0002${lac.lnsTunnelId.toString(16).padStart(4, '0')}0001c021`, 'hex')),
     ).toEqual([]);
     expect(c.get('unknown-tunnel')).toBe(4);
   });
@@ -210,7 +210,8 @@ describe('bad input to the LNS', () => {
           const m = Buffer.from(samples[which]);
           for (const [pos, val] of flips) m[pos % m.length] = val;
           lac.lns.receive(PEER, m, lac.now);
-          lac.lns.tick((lac.now += 100));
+          lac.now += 100;
+          lac.lns.tick(lac.now);
         },
       ),
       { numRuns: 2000, seed: 42 },

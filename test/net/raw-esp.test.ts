@@ -9,7 +9,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { intToIpv4 } from '../../src/net/ipv4-address.js';
 import { loadNative } from '../../src/net/native.js';
 import { RawEsp } from '../../src/net/raw-esp.js';
-import { isRoot, NEEDS_ROOT } from './support/netns.js';
+import { isRoot } from '../support/netns.js';
+
+const NEEDS_ROOT = 'needs root (raw sockets, setuid)';
 
 interface Got {
   bytes: Buffer;

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ip } from '../../src/net/ip-command.js';
 import { intToIpv4, ipv4ToInt } from '../../src/net/ipv4-address.js';
 import { Tun } from '../../src/net/tun.js';
-import { createNetns, deleteNetns, isRoot, NEEDS_ROOT, uniqueName } from './support/netns.js';
+import { NetnsLab, netnsUnavailable } from '../support/netns.js';
 import { icmpEcho, internetChecksum, parseIpv4 } from './support/packets.js';
 
 const LOCAL = '10.77.0.1';
@@ -17,14 +17,17 @@ interface Received {
   bytes: Buffer;
 }
 
-describe.skipIf(!isRoot)(`TUN in a namespace (${isRoot ? 'root' : NEEDS_ROOT})`, () => {
-  const ns = uniqueName('tun');
+const unavailable = netnsUnavailable();
+
+describe.skipIf(unavailable !== undefined)(`TUN in a namespace (${unavailable ?? 'root'})`, () => {
+  const lab = new NetnsLab();
+  let ns: string;
   let tun: Tun;
   const received: Received[] = [];
   let waiter: (() => void) | undefined;
 
-  beforeAll(() => {
-    createNetns(ns);
+  beforeAll(async () => {
+    ns = (await lab.addNetns('tun')).name;
     tun = Tun.open(
       (buf, off, len) => {
         received.push({ bytes: Buffer.from(buf.subarray(off, off + len)) });
@@ -36,9 +39,9 @@ describe.skipIf(!isRoot)(`TUN in a namespace (${isRoot ? 'root' : NEEDS_ROOT})`,
     tun.configure({ address: LOCAL, peer: PEER, mtu: 1400, netns: ns });
   });
 
-  afterAll(() => {
+  afterAll(async () => {
     tun?.close();
-    deleteNetns(ns);
+    await lab.cleanup();
   });
 
   async function waitFor(pred: () => boolean, ms = 3000): Promise<void> {
@@ -87,6 +90,22 @@ describe.skipIf(!isRoot)(`TUN in a namespace (${isRoot ? 'root' : NEEDS_ROOT})`,
     await waitFor(() => replies().length === 200);
     const seqs = new Set(replies().map((r) => r.bytes.readUInt16BE(26)));
     expect(seqs.size).toBe(200);
+  });
+
+  it('batched writes through the write arena (one native call) are all answered', async () => {
+    received.length = 0;
+    for (let seq = 0; seq < 150; seq++) {
+      const pkt = icmpEcho(PEER, LOCAL, 0x6262, seq, Buffer.alloc(32, seq));
+      pkt.copy(tun.sendBuffer, tun.sendOffset);
+      tun.commit(pkt.length); // flushes by itself every 64
+    }
+    const before = tun.txPackets;
+    expect(tun.flush()).toBe(150 % 64);
+    expect(tun.txPackets - before).toBe(150 % 64);
+    const replies = () => received.filter((r) => r.bytes[20] === 0 && r.bytes.readUInt16BE(24) === 0x6262);
+    await waitFor(() => replies().length === 150);
+    expect(new Set(replies().map((r) => r.bytes.readUInt16BE(26))).size).toBe(150);
+    expect(tun.counters.total()).toBe(0);
   });
 
   it('closing the TUN removes the interface', () => {

@@ -144,7 +144,16 @@ describe('l2tpsec status', () => {
   it('the table shows every column of every session', () => {
     const lines = formatStatusTable(snapshot()).split('\n');
     expect(lines[0]).toBe('l2tpsec 0.1.0 (pid 4242), up 01:02:05, 1 session, pool 1 leased / 240 free');
-    expect(lines[2].split(/\s{2,}/)).toEqual(['USER', 'PEER', 'ADDRESS', 'CLIENT', 'UPTIME', 'IN', 'OUT', 'SPI IN/OUT']);
+    expect(lines[2].split(/\s{2,}/)).toEqual([
+      'USER',
+      'PEER',
+      'ADDRESS',
+      'CLIENT',
+      'UPTIME',
+      'IN',
+      'OUT',
+      'SPI IN/OUT',
+    ]);
     expect(lines[3].split(/\s{2,}/)).toEqual([
       'alice',
       '203.0.113.9:4500',

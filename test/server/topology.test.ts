@@ -7,11 +7,11 @@
  * destroy() leaves nothing behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { intToIpv4 } from '../../src/net/ipv4-address.js';
 import { ip } from '../../src/net/ip-command.js';
+import { intToIpv4 } from '../../src/net/ipv4-address.js';
 import { Tun } from '../../src/net/tun.js';
-import { netnsUnavailable } from '../support/netns.js';
 import { icmpEcho, internetChecksum, parseIpv4 } from '../net/support/packets.js';
+import { netnsUnavailable } from '../support/netns.js';
 import {
   existingNamespaces,
   HOST_ADDRESS,
@@ -68,7 +68,8 @@ describe.skipIf(unavailable !== undefined)(`e2e topology (${unavailable ?? 'root
         '  }\n' +
         '}\n',
     );
-    for (const c of topo.clients.filter((x) => x.kind === 'nat')) expect(await topo.ping(c.ns, SERVER_PUBLIC, 2)).toBe(true);
+    for (const c of topo.clients.filter((x) => x.kind === 'nat'))
+      expect(await topo.ping(c.ns, SERVER_PUBLIC, 2)).toBe(true);
     const rules = await topo.exec(topo.server.ns, 'nft', ['list', 'chain', 'ip', 'l2sprobe', 'in']);
     const counts = [...rules.matchAll(/counter packets (\d+)/g)].map((m) => Number(m[1]));
     expect(counts[0]).toBeGreaterThanOrEqual(4); // both NAT'd clients, 2 echoes each, seen from 198.18.0.2

@@ -64,6 +64,12 @@ export interface Ikev1Connection {
   /** swanctl `local_ts` / `remote_ts`; default `dynamic[udp/1701]` for both. */
   readonly localTs?: string;
   readonly remoteTs?: string;
+  /**
+   * Owners of the PSK (swanctl `id-*`); default the two addresses. IKEv1 Main Mode finds the PSK by address
+   * IDs before any ID payload (strongSwan phase1.c), and the load-tester plugin registers an ownerless PSK of
+   * its own: only a secret owned by both ends' IDs is sure to be the one chosen.
+   */
+  readonly secretIds?: readonly string[];
   /** IKE SA lifetime in seconds (swanctl rekey_time); default charon's. */
   readonly rekeyTime?: number;
 }
@@ -102,8 +108,8 @@ export function swanctlConf(conns: readonly Ikev1Connection[]): string {
   }
   out.push('}', 'secrets {');
   conns.forEach((c, i) => {
-    const owner = isAny(c.remoteAddr) ? [] : [`    id-remote = ${c.remoteAddr}`];
-    out.push(`  ike-${i} {`, `    secret = "${c.psk}"`, ...owner, '  }');
+    const owners = c.secretIds ?? [c.localAddr, c.remoteAddr].filter((a) => !isAny(a));
+    out.push(`  ike-${i} {`, `    secret = "${c.psk}"`, ...owners.map((id, j) => `    id-${j} = ${id}`), '  }');
   });
   out.push('}', '');
   return out.join('\n');

@@ -23,6 +23,7 @@ const RESPONDER: Ikev1Connection = {
   localAddr: '%any',
   remoteAddr: '%any',
   psk: PSK,
+  secretIds: [SERVER, CLIENT, SERVER_SCAN_SIDE, SCANNER],
   ike: [
     ...new Set([
       ...SUITES.map((s) => s.ike),

@@ -7,7 +7,8 @@
  */
 import { createSocket } from 'node:dgram';
 import type { L2tpAction } from '../../../src/l2tp/actions.js';
-import { messageTypeName } from '../../../src/l2tp/constants.js';
+import { decodeAvps } from '../../../src/l2tp/avp.js';
+import { AvpType, messageTypeName } from '../../../src/l2tp/constants.js';
 import { L2tpEndpoint } from '../../../src/l2tp/endpoint.js';
 import { decodeControl, FLAG_T } from '../../../src/l2tp/header.js';
 import { decodeMessage } from '../../../src/l2tp/message.js';
@@ -44,8 +45,12 @@ function describe(dir: 'rx' | 'tx', data: Buffer): void {
   if (data.length < 2 || (data.readUInt16BE(0) & FLAG_T) === 0) return;
   try {
     const h = decodeControl(data);
-    if (h.body.length === 0) return emit({ dir, type: 'ZLB', ns: h.ns, nr: h.nr });
-    const hiddenSeen = h.body.length > 0 && data.includes(Buffer.from([0x00, 0x00, 0x00, 0x24]), 12);
+    if (h.body.length === 0) {
+      emit({ dir, type: 'ZLB', ns: h.ns, nr: h.nr });
+      return;
+    }
+    // A Random Vector AVP (vendor 0, type 36) anywhere in the body: xl2tpd's `hidden bit = yes`.
+    const randomVector = decodeAvps(h.body).some((a) => a.vendorId === 0 && a.type === AvpType.RandomVector);
     const { message, error } = decodeMessage(h.body, secret);
     emit({
       dir,
@@ -57,7 +62,7 @@ function describe(dir: 'rx' | 'tx', data: Buffer): void {
       resultCode: message.resultCode,
       challenge: message.challenge !== undefined,
       challengeResponse: message.challengeResponse !== undefined,
-      randomVector: hiddenSeen,
+      randomVector,
       error: error?.message,
     });
   } catch (err) {
@@ -67,6 +72,7 @@ function describe(dir: 'rx' | 'tx', data: Buffer): void {
 
 const sock = createSocket('udp4');
 let timer: NodeJS.Timeout | undefined;
+let lastCounts = '0/0';
 
 function run(actions: readonly L2tpAction[]): void {
   for (const a of actions) {
@@ -79,6 +85,11 @@ function run(actions: readonly L2tpAction[]): void {
     } else {
       emit({ event: a.type, ...a });
     }
+  }
+  const counts = `${ep.tunnelCount}/${ep.sessionCount}`;
+  if (counts !== lastCounts) {
+    lastCounts = counts;
+    emit({ state: 'counts', tunnels: ep.tunnelCount, sessions: ep.sessionCount });
   }
   schedule();
 }
@@ -94,16 +105,15 @@ function schedule(): void {
 sock.on('message', (msg, rinfo) => {
   describe('rx', msg);
   run(ep.receive(`${rinfo.address}:${rinfo.port}`, msg, systemClock.now()));
-  emit({ state: 'counts', tunnels: ep.tunnelCount, sessions: ep.sessionCount, drops: ep.counters.snapshot() });
 });
 
 process.on('SIGTERM', () => {
   sock.close();
   process.exit(0);
 });
-process.on('message', () => {});
 process.stdin.on('data', (d) => {
   // "close" on stdin: the LNS ends every tunnel with StopCCN (tests the LNS-initiated teardown).
+  if (d.toString().includes('counters')) emit({ state: 'counters', counters: ep.counters.snapshot() });
   if (d.toString().includes('close')) {
     for (let id = 1; id <= 0xffff; id++) if (ep.tunnel(id)) run(ep.closeTunnel(id, systemClock.now()));
   }

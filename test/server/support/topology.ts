@@ -44,7 +44,11 @@ export interface ClientNode {
 async function must(argv: readonly string[], input?: string): Promise<string> {
   if (input !== undefined) {
     try {
-      return execFileSync(argv[0], argv.slice(1), { encoding: 'utf8', input, stdio: ['pipe', 'pipe', 'pipe'] });
+      return execFileSync(argv[0], argv.slice(1), {
+        encoding: 'utf8',
+        input,
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       throw new Error(`${argv.join(' ')}: ${(e.stderr ?? '').trim() || e.message}`);
@@ -60,7 +64,12 @@ export interface ClientNodeNs extends ClientNode {
 }
 
 export class Topology {
-  readonly server: { readonly ns: string; readonly netns: Netns; readonly publicAddress: string; readonly lanAddress: string };
+  readonly server: {
+    readonly ns: string;
+    readonly netns: Netns;
+    readonly publicAddress: string;
+    readonly lanAddress: string;
+  };
   readonly host: { readonly ns: string; readonly netns: Netns; readonly address: string };
   readonly nat: { readonly ns: string; readonly netns: Netns; readonly publicAddress: string } | undefined;
   readonly clients: readonly ClientNodeNs[];
@@ -113,7 +122,21 @@ export class Topology {
     let port = 0;
     const attach = async (peer: Netns, peerDev: string, cidr: string) => {
       const dev = `p${port++}`;
-      await must(['ip', 'link', 'add', dev, 'netns', srv.name, 'type', 'veth', 'peer', 'name', peerDev, 'netns', peer.name]);
+      await must([
+        'ip',
+        'link',
+        'add',
+        dev,
+        'netns',
+        srv.name,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        peerDev,
+        'netns',
+        peer.name,
+      ]);
       await must(['ip', '-n', srv.name, 'link', 'set', dev, 'master', 'br0']);
       await must(['ip', '-n', srv.name, 'link', 'set', dev, 'up']);
       await must(['ip', '-n', peer.name, 'addr', 'add', cidr, 'dev', peerDev]);
@@ -146,7 +169,10 @@ export class Topology {
         const j = natted++;
         const address = `192.168.${100 + j}.2`;
         const gw = `192.168.${100 + j}.1`;
-        await lab.addVeth({ ns: nat!.netns, ifname: `lan${j}`, cidr: `${gw}/24` }, { ns, ifname: 'eth0', cidr: `${address}/24` });
+        await lab.addVeth(
+          { ns: nat!.netns, ifname: `lan${j}`, cidr: `${gw}/24` },
+          { ns, ifname: 'eth0', cidr: `${address}/24` },
+        );
         await must(['ip', '-n', ns.name, 'route', 'add', 'default', 'via', gw]);
         clients.push({ ns: ns.name, netns: ns, kind, address });
       }
@@ -171,13 +197,33 @@ export class Topology {
 
   /** True when `count` ICMP echoes from `ns` to `address` are all answered. */
   async ping(ns: string, address: string, count = 1, timeoutSeconds = 2): Promise<boolean> {
-    const r = await run(['ip', 'netns', 'exec', ns, 'ping', '-n', '-q', '-c', String(count), '-i', '0.2', '-W', String(timeoutSeconds), address]);
+    const r = await run([
+      'ip',
+      'netns',
+      'exec',
+      ns,
+      'ping',
+      '-n',
+      '-q',
+      '-c',
+      String(count),
+      '-i',
+      '0.2',
+      '-W',
+      String(timeoutSeconds),
+      address,
+    ]);
     return r.code === 0;
   }
 
   /** Every namespace of this topology. */
   namespaceNames(): string[] {
-    return [this.server.ns, this.host.ns, ...(this.nat ? [this.nat.ns] : []), ...this.clients.map((c) => c.ns)];
+    return [
+      this.server.ns,
+      this.host.ns,
+      ...(this.nat ? [this.nat.ns] : []),
+      ...this.clients.map((c) => c.ns),
+    ];
   }
 
   /** Ends processes started here and deletes every namespace (and so every interface). */

@@ -1,0 +1,97 @@
+/**
+ * An in-process link between IKE engines: send actions are delivered to the engine owning the destination
+ * address, through a filter that can drop, duplicate or rewrite datagrams. A manual clock drives timers.
+ */
+import { createHash } from 'node:crypto';
+import type { IkeAction, InstallSaAction, SendAction } from '../../src/ike/actions.js';
+import type { IkeConfigInput } from '../../src/ike/config.js';
+import { IkeEngine } from '../../src/ike/engine.js';
+import { ManualClock, type Rng } from '../../src/util/clock.js';
+
+/** Deterministic bytes from a seed (counter-mode SHA-256), so failures reproduce. */
+export function seededRng(seed: string): Rng {
+  let counter = 0;
+  return (n) => {
+    const out = Buffer.alloc(n);
+    let off = 0;
+    while (off < n) {
+      const block = createHash('sha256').update(`${seed}:${counter++}`).digest();
+      off += block.copy(out, off);
+    }
+    return out;
+  };
+}
+
+export type Filter = (a: SendAction, index: number) => 'pass' | 'drop' | 'dup';
+
+export class Link {
+  readonly clock = new ManualClock(1000);
+  readonly engines = new Map<string, IkeEngine>();
+  readonly log: IkeAction[] = [];
+  readonly sent: SendAction[] = [];
+  filter: Filter = () => 'pass';
+
+  add(address: string, engine: IkeEngine): IkeEngine {
+    this.engines.set(address, engine);
+    return engine;
+  }
+
+  /** Delivers actions until the network is quiet; returns every non-send action seen. */
+  run(actions: readonly IkeAction[], maxSteps = 10_000): IkeAction[] {
+    const queue = [...actions];
+    const seen: IkeAction[] = [];
+    let steps = 0;
+    while (queue.length > 0 && steps++ < maxSteps) {
+      const a = queue.shift()!;
+      if (a.type !== 'send') {
+        seen.push(a);
+        this.log.push(a);
+        continue;
+      }
+      const verdict = this.filter(a, this.sent.length);
+      this.sent.push(a);
+      if (verdict === 'drop') continue;
+      const dst = this.engines.get(a.to.address);
+      if (!dst) continue;
+      const times = verdict === 'dup' ? 2 : 1;
+      for (let i = 0; i < times; i++) queue.push(...dst.receive(Buffer.from(a.data), a.from, a.to, this.clock.now()));
+    }
+    return seen;
+  }
+
+  /** Advances the clock to each engine deadline in turn (up to `ms`), running whatever the timers emit. */
+  advance(ms: number): IkeAction[] {
+    const end = this.clock.now() + ms;
+    const seen: IkeAction[] = [];
+    for (;;) {
+      let next: number | undefined;
+      for (const e of this.engines.values()) {
+        const d = e.deadline();
+        if (d !== undefined && (next === undefined || d < next)) next = d;
+      }
+      if (next === undefined || next > end) break;
+      if (next > this.clock.now()) this.clock.advance(next - this.clock.now());
+      for (const e of this.engines.values()) seen.push(...this.run(e.tick(this.clock.now())));
+    }
+    if (end > this.clock.now()) this.clock.advance(end - this.clock.now());
+    return seen;
+  }
+}
+
+export const SERVER = { address: '192.0.2.1', port: 500 };
+export const CLIENT = { address: '198.51.100.7', port: 500 };
+
+export function pair(
+  server: Partial<IkeConfigInput> = {},
+  client: Partial<IkeConfigInput> = {},
+  seed = 'ike',
+): { link: Link; responder: IkeEngine; initiator: IkeEngine } {
+  const link = new Link();
+  const responder = link.add(SERVER.address, new IkeEngine({ psk: 'secret', rng: seededRng(`${seed}-r`), ...server }));
+  const initiator = link.add(CLIENT.address, new IkeEngine({ psk: 'secret', rng: seededRng(`${seed}-i`), ...client }));
+  return { link, responder, initiator };
+}
+
+export function installs(actions: readonly IkeAction[]): InstallSaAction[] {
+  return actions.filter((a): a is InstallSaAction => a.type === 'install-sa');
+}
