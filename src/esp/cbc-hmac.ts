@@ -52,6 +52,8 @@ export class CbcHmacTransform implements EspTransform {
   private readonly chain: Buffer;
   /** Plaintext staging for seal: R || payload || trailer. */
   private plain: Buffer;
+  /** Ciphertext staging for batch open. */
+  private stage: Buffer;
   /** HMAC input: ipad block || ESP header || IV || ciphertext. */
   private authed: Buffer;
   private forcedIv: Buffer | undefined;
@@ -72,6 +74,7 @@ export class CbcHmacTransform implements EspTransform {
     this.random = new RandomPool(rng);
     this.chain = Buffer.alloc(this.block);
     this.plain = Buffer.alloc(INITIAL_BUFFER);
+    this.stage = Buffer.alloc(INITIAL_BUFFER);
     const prefix = icv?.blockSize ?? 0;
     this.authed = Buffer.alloc(prefix + INITIAL_BUFFER);
     icv?.ipadBlock.copy(this.authed, 0);
@@ -128,31 +131,86 @@ export class CbcHmacTransform implements EspTransform {
   }
 
   open(packet: Buffer, off: number, len: number, result: OpenResult): TransformOpenStatus {
+    const verdict = this.verify(packet, off, len);
+    if (verdict !== 'ok') return verdict;
+    const bodyLength = len - ESP_HEADER_SIZE - this.icvSize;
+    // Output block 0 is discarded; blocks 1.. are the plaintext (see the file comment).
+    const plain = this.decrypt(packet, off + ESP_HEADER_SIZE, bodyLength);
+    return this.unpad(plain, 0, bodyLength, result);
+  }
+
+  /**
+   * Batch open: every packet's ICV is verified first; the IV || ciphertext of the verified ones are then
+   * staged back to back and decrypted in ONE native call. Feeding each packet's IV block ahead of its
+   * ciphertext resets the chaining exactly as in the single-packet path, so the output is per-packet CBC
+   * decryption. `statuses[i]` is set for every i with `todo[i] !== 0`.
+   */
+  openMany(
+    packets: readonly Buffer[],
+    offsets: ArrayLike<number>,
+    lengths: ArrayLike<number>,
+    todo: Uint8Array,
+    results: readonly OpenResult[],
+    statuses: TransformOpenStatus[],
+  ): void {
+    const n = packets.length;
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      if (todo[i] === 0) continue;
+      statuses[i] = this.verify(packets[i], offsets[i], lengths[i]);
+      if (statuses[i] === 'ok') total += lengths[i] - ESP_HEADER_SIZE - this.icvSize;
+    }
+    if (total === 0) return;
+    if (this.stage.length < total) this.stage = ensureSize(this.stage, total);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      if (todo[i] === 0 || statuses[i] !== 'ok') continue;
+      const start = offsets[i] + ESP_HEADER_SIZE;
+      at += packets[i].copy(this.stage, at, start, start + lengths[i] - ESP_HEADER_SIZE - this.icvSize);
+    }
+    const plain = this.decrypt(this.stage, 0, total);
+    at = 0;
+    for (let i = 0; i < n; i++) {
+      if (todo[i] === 0 || statuses[i] !== 'ok') continue;
+      const bodyLength = lengths[i] - ESP_HEADER_SIZE - this.icvSize;
+      statuses[i] = this.unpad(plain, at, at + bodyLength, results[i]);
+      at += bodyLength;
+    }
+  }
+
+  /** Framing and ICV (RFC 4303 section 3.4.4), compared in constant time before anything is decrypted. */
+  private verify(packet: Buffer, off: number, len: number): 'ok' | 'truncated' | 'bad-icv' {
     const b = this.block;
     const bodyLength = len - ESP_HEADER_SIZE - this.icvSize; // IV || ciphertext
     if (bodyLength < 2 * b || bodyLength % b !== 0) return 'truncated';
     const icv = this.icv;
-    if (icv !== null) {
-      const p = icv.blockSize;
-      const authedEnd = p + ESP_HEADER_SIZE + bodyLength;
-      if (this.authed.length < authedEnd) this.growAuthed(authedEnd);
-      packet.copy(this.authed, p, off, off + ESP_HEADER_SIZE + bodyLength);
-      const mac = icv.macOfPrefixed(this.authed, authedEnd);
-      if (!icvMatches(mac, packet, off + ESP_HEADER_SIZE + bodyLength, icv.icvSize)) return 'bad-icv';
-    }
+    if (icv === null) return 'ok';
+    const p = icv.blockSize;
+    const authedEnd = p + ESP_HEADER_SIZE + bodyLength;
+    if (this.authed.length < authedEnd) this.growAuthed(authedEnd);
+    packet.copy(this.authed, p, off, off + ESP_HEADER_SIZE + bodyLength);
+    const mac = icv.macOfPrefixed(this.authed, authedEnd);
+    return icvMatches(mac, packet, off + ESP_HEADER_SIZE + bodyLength, icv.icvSize) ? 'ok' : 'bad-icv';
+  }
+
+  /** Runs `buf[start, start+length)` (IV || ciphertext, one or more packets) through the reused decryptor. */
+  private decrypt(buf: Buffer, start: number, length: number): Buffer {
     if (this.decryptor === undefined) {
-      this.decryptor = createDecipheriv(this.algorithm, this.key, Buffer.alloc(b));
+      this.decryptor = createDecipheriv(this.algorithm, this.key, Buffer.alloc(this.block));
       this.decryptor.setAutoPadding(false);
     }
-    const start = off + ESP_HEADER_SIZE;
-    // Output block 0 is discarded; blocks 1.. are the plaintext (see the file comment).
-    const plain = this.decryptor.update(new Uint8Array(packet.buffer, packet.byteOffset + start, bodyLength));
-    const payloadLength = checkPadding(plain, b, bodyLength);
+    return this.decryptor.update(new Uint8Array(buf.buffer, buf.byteOffset + start, length));
+  }
+
+  /** Checks the trailer of one packet's plaintext `plain[at, end)` (first block discarded) into `result`. */
+  private unpad(plain: Buffer, at: number, end: number, result: OpenResult): TransformOpenStatus {
+    const payloadStart = at + this.block;
+    const payloadLength = checkPadding(plain, payloadStart, end);
     if (payloadLength < 0) return 'bad-padding';
     result.data = plain;
-    result.offset = b;
+    result.offset = payloadStart;
     result.length = payloadLength;
-    result.nextHeader = plain[bodyLength - 1];
+    result.nextHeader = plain[end - 1];
     return 'ok';
   }
 

@@ -106,6 +106,20 @@ export class GcmTransform implements EspTransform {
     }
   }
 
+  /** A new context per nonce here too: a loop. */
+  openMany(
+    packets: readonly Buffer[],
+    offsets: ArrayLike<number>,
+    lengths: ArrayLike<number>,
+    todo: Uint8Array,
+    results: readonly OpenResult[],
+    statuses: TransformOpenStatus[],
+  ): void {
+    for (let i = 0; i < packets.length; i++) {
+      if (todo[i] !== 0) statuses[i] = this.open(packets[i], offsets[i], lengths[i], results[i]);
+    }
+  }
+
   open(packet: Buffer, off: number, len: number, result: OpenResult): TransformOpenStatus {
     const ctLength = len - ESP_HEADER_SIZE - IV_SIZE - TAG_SIZE;
     if (ctLength < PAD_BLOCK || ctLength % PAD_BLOCK !== 0) return 'truncated';

@@ -42,6 +42,19 @@ export interface EspTransform {
     outOffset: number,
     lengths: Int32Array,
   ): void;
+  /**
+   * Opens `packets[i]` (at `offsets[i]`, `lengths[i]` bytes) for every i with `todo[i] !== 0`, into
+   * `results[i]`, with the verdict in `statuses[i]`: the same verdicts as `open`, every ICV checked before
+   * any decryption. Transforms that cannot batch loop over `open`.
+   */
+  openMany(
+    packets: readonly Buffer[],
+    offsets: ArrayLike<number>,
+    lengths: ArrayLike<number>,
+    todo: Uint8Array,
+    results: readonly OpenResult[],
+    statuses: TransformOpenStatus[],
+  ): void;
   /** Use this IV for the next `seal` only (published test vectors; never in production). */
   setNextIv(iv: Uint8Array): void;
 }

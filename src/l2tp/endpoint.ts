@@ -123,22 +123,27 @@ export class L2tpEndpoint {
     return [{ type: 'ppp', peer, tunnelId: t.tunnelId, sessionId: s.sessionId, frame }];
   }
 
-  /** Header Tunnel ID 0: only an SCCRQ may say that (section 3.1), or its retransmission. */
+  /**
+   * Header Tunnel ID 0 (section 3.1): an SCCRQ, its retransmission, or a message from a peer that never
+   * learnt our Tunnel ID, such as the StopCCN xl2tpd sends when it cannot read our SCCRP. Those reach the
+   * tunnel whose peer assigned the Tunnel ID they carry.
+   */
   private receiveNewTunnel(
     peer: string,
     h: DecodedControl,
     decoded: DecodedMessage | undefined,
     now: Millis,
   ): L2tpAction[] {
-    if (!decoded || decoded.message.type !== MessageType.SCCRQ)
-      return this.drop('unknown-tunnel', peer, 'tunnel 0');
-    if (!this.cfg.acceptTunnels) return this.drop('unexpected-message', peer, 'SCCRQ but not an LNS');
+    if (!decoded) return this.drop('unknown-tunnel', peer, 'ZLB for tunnel 0');
     const peerTid = decoded.message.assignedTunnelId;
     const peerTunnels = this.byPeer.get(peer);
     if (peerTid !== undefined) {
-      for (const t of peerTunnels ?? [])
+      for (const t of peerTunnels ?? []) {
         if (t.peerTunnelId === peerTid) return this.reap(t, t.receive(h, decoded, now));
+      }
     }
+    if (decoded.message.type !== MessageType.SCCRQ) return this.drop('unknown-tunnel', peer, 'tunnel 0');
+    if (!this.cfg.acceptTunnels) return this.drop('unexpected-message', peer, 'SCCRQ but not an LNS');
     if (this.tunnels.size >= this.cfg.maxTunnels) return this.refuse(peer, h, peerTid, 'tunnel-limit');
     if ((peerTunnels?.size ?? 0) >= this.cfg.maxTunnelsPerPeer)
       return this.refuse(peer, h, peerTid, 'peer-tunnel-limit');

@@ -52,10 +52,16 @@ export class RawEsp {
     const native = loadNative();
     const fd = native.openRawEsp();
     let self: RawEsp | undefined;
-    const port = new native.PacketPort(fd, opts.batch ?? 32, MAX_DATAGRAM, PortMode.raw, (count) => {
-      self!.deliver(count, onPacket);
-      opts.onBatchEnd?.();
-    });
+    let port: NativePacketPort;
+    try {
+      port = new native.PacketPort(fd, opts.batch ?? 32, MAX_DATAGRAM, PortMode.raw, (count) => {
+        self!.deliver(count, onPacket);
+        opts.onBatchEnd?.();
+      });
+    } catch (err) {
+      native.closeFd(fd);
+      throw err;
+    }
     self = new RawEsp(port, opts.logger ?? silentLogger);
     port.start();
     return self;

@@ -47,6 +47,8 @@ export interface TunAddressOptions {
 
 export const DEFAULT_TUN_MTU = 1400;
 
+const MAX_READ_ERRORS_IN_A_ROW = 1000;
+
 export class Tun {
   readonly counters = new Counters<TunDropReason>();
   rxPackets = 0;
@@ -54,6 +56,7 @@ export class Tun {
   txPackets = 0;
   txBytes = 0;
   private queued = 0;
+  private readErrorsInARow = 0;
   private closed = false;
 
   private constructor(
@@ -69,16 +72,16 @@ export class Tun {
     const logger = opts.logger ?? silentLogger;
     const { fd, name } = native.openTun(opts.name ?? 'l2tpsec%d');
     let tun: Tun | undefined;
-    const port = new native.PacketPort(
-      fd,
-      opts.batch ?? 64,
-      opts.maxPacket ?? 65535,
-      PortMode.tun,
-      (count) => {
+    let port: NativePacketPort;
+    try {
+      port = new native.PacketPort(fd, opts.batch ?? 64, opts.maxPacket ?? 65535, PortMode.tun, (count) => {
         tun!.deliver(count, onPacket);
         opts.onBatchEnd?.();
-      },
-    );
+      });
+    } catch (err) {
+      native.closeFd(fd);
+      throw err;
+    }
     tun = new Tun(name, port, logger.child({ tun: name }));
     port.start();
     return tun;
@@ -89,8 +92,14 @@ export class Tun {
     if (count < 0) {
       this.counters.count('read-error');
       this.logger.debug({ errno: count }, 'tun read failed');
+      // The poll is level-triggered: an fd that fails for good (interface deleted under us) would spin.
+      if (++this.readErrorsInARow >= MAX_READ_ERRORS_IN_A_ROW) {
+        this.logger.error({ errno: count }, 'tun keeps failing; stopped reading');
+        port.stop();
+      }
       return;
     }
+    this.readErrorsInARow = 0;
     const slot = port.slot;
     const lengths = port.lengths;
     const buf = port.buffer;

@@ -66,16 +66,22 @@ export class NativeUdpSocket {
     const address = opts.address ?? '0.0.0.0';
     const bound = native.openUdp(ipv4ToInt(address), port);
     let self: NativeUdpSocket | undefined;
-    const np = new native.PacketPort(
-      bound.fd,
-      opts.batch ?? 64,
-      opts.maxDatagram ?? 4096,
-      PortMode.udp,
-      (count) => {
-        self!.deliver(count, onDatagram);
-        opts.onBatchEnd?.();
-      },
-    );
+    let np: NativePacketPort;
+    try {
+      np = new native.PacketPort(
+        bound.fd,
+        opts.batch ?? 64,
+        opts.maxDatagram ?? 4096,
+        PortMode.udp,
+        (count) => {
+          self!.deliver(count, onDatagram);
+          opts.onBatchEnd?.();
+        },
+      );
+    } catch (err) {
+      native.closeFd(bound.fd);
+      throw err;
+    }
     const logger = (opts.logger ?? silentLogger).child({ udp: `${address}:${bound.port}` });
     self = new NativeUdpSocket(bound.port, address, np, logger);
     np.start();

@@ -12,8 +12,14 @@ import type { PppConfig } from './session-types.js';
 export function createAuthRole(config: PppConfig, method: AuthMethod): AuthenticatorRole | PeerRole {
   if (config.role === 'server') {
     if (method === 'pap') return new PapAuthenticator(config.authTiming);
-    return new ChapAuthenticator({ method, name: config.name ?? 'l2tpsec', rng: config.rng, timing: config.authTiming });
+    return new ChapAuthenticator({
+      method,
+      name: config.name ?? 'l2tpsec',
+      rng: config.rng,
+      timing: config.authTiming,
+    });
   }
-  if (method === 'pap') return new PapPeer({ user: config.user, password: config.password, timing: config.authTiming });
+  if (method === 'pap')
+    return new PapPeer({ user: config.user, password: config.password, timing: config.authTiming });
   return new ChapPeer({ method, user: config.user, password: config.password, rng: config.rng });
 }

@@ -65,8 +65,10 @@ export class ChapPeer implements PeerRole {
         this.counters.count('bad-value');
         return [];
       }
+      // A new Challenge (RFC 1994 section 3 allows re-challenges at any time) opens a new round.
       this.lastChallengeId = p.id;
       this.lastResponse = response;
+      this.done = false;
       return [this.send(response)];
     }
     if (!('message' in p)) {

@@ -22,7 +22,8 @@ export function seededRng(seed: string): Rng {
   };
 }
 
-export type Filter = (a: SendAction, index: number) => 'pass' | 'drop' | 'dup';
+/** Decides a datagram's fate: delivered, lost, delivered twice, or replaced by other bytes. */
+export type Filter = (a: SendAction, index: number) => 'pass' | 'drop' | 'dup' | Buffer;
 
 export class Link {
   readonly clock = new ManualClock(1000);
@@ -53,8 +54,9 @@ export class Link {
       if (verdict === 'drop') continue;
       const dst = this.engines.get(a.to.address);
       if (!dst) continue;
+      const data = Buffer.isBuffer(verdict) ? verdict : a.data;
       const times = verdict === 'dup' ? 2 : 1;
-      for (let i = 0; i < times; i++) queue.push(...dst.receive(Buffer.from(a.data), a.from, a.to, this.clock.now()));
+      for (let i = 0; i < times; i++) queue.push(...dst.receive(Buffer.from(data), a.from, a.to, this.clock.now()));
     }
     return seen;
   }

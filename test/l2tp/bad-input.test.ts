@@ -313,6 +313,25 @@ describe('limits and retransmitted setup', () => {
     expect(lac.lns.counters.get('duplicate')).toBe(1);
   });
 
+  it('a StopCCN sent to Tunnel ID 0 by a peer that never learnt ours ends the half-open tunnel', () => {
+    const lac = new RawLac();
+    lac.send(sccrq(0x42));
+    expect(lac.lns.tunnelCount).toBe(1);
+    lac.send({ type: MessageType.StopCCN, assignedTunnelId: 0x43, resultCode: { result: 2, error: 6 } });
+    expect(lac.lns.tunnelCount).toBe(1); // another peer tunnel ID: not this tunnel's
+    expect(lac.lns.counters.get('unknown-tunnel')).toBe(1);
+    lac.ns--; // that one never reached a tunnel, so its Ns is free again
+    const r = lac.send({
+      type: MessageType.StopCCN,
+      assignedTunnelId: 0x42,
+      resultCode: { result: 2, error: 6 },
+    });
+    expect(r.map((x) => x.message)).toEqual([undefined]); // acknowledged
+    lac.now += 40_000;
+    lac.lns.tick(lac.now);
+    expect(lac.lns.tunnelCount).toBe(0);
+  });
+
   it('tunnels per peer and in total: StopCCN insufficient resources, no state kept', () => {
     const lac = new RawLac({ maxTunnelsPerPeer: 2, maxTunnels: 3 });
     for (let i = 1; i <= 3; i++) {

@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { LocalAuthenticator } from '../../src/aaa/local-authenticator.js';
 import type { AuthMethod } from '../../src/ppp/auth-protocol.js';
 import { CHAP_CODE, decodeChapPacket } from '../../src/ppp/chap.js';
 import { parseFailureMessage } from '../../src/ppp/mschapv2-messages.js';
@@ -201,5 +206,78 @@ describe('PPP client <-> server in process', () => {
     const late = pair.server.verified(99, { ok: false, reason: 'late' }, pair.clock.now());
     expect(late).toEqual([]);
     expect(pair.server.phase).toBe('network');
+  });
+});
+
+describe('PPP session bad input', () => {
+  it('random frames in every phase never throw; unknown protocols get Protocol-Reject once Opened', async () => {
+    const pair = new Pair();
+    pair.start();
+    await pair.run(() => pair.bothUp());
+    const protocols = [0xc021, 0xc023, 0xc223, 0x8021, 0x8057, 0x80fd, 0x0021, 0x0057, 0x8281, 0x1234];
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...protocols),
+        fc.uint8Array({ maxLength: 80 }),
+        fc.boolean(),
+        (protocol, body, address) => {
+          const head = Buffer.alloc(address ? 4 : 2);
+          if (address) head.write('ff03', 'hex');
+          head.writeUInt16BE(protocol, head.length - 2);
+          const frame = Buffer.concat([head, body]);
+          pair.server.receive(frame, pair.clock.now());
+          pair.client.receive(frame, pair.clock.now());
+          return true;
+        },
+      ),
+      { numRuns: 500 },
+    );
+    expect(pair.server.counters.total() + pair.server.lcp.counters.total()).toBeGreaterThan(0);
+  });
+
+  it('CCP (Windows asks for MPPE) is Protocol-Rejected; the session stays up', async () => {
+    const pair = new Pair();
+    pair.start();
+    await pair.run(() => pair.bothUp());
+    const ccp = Buffer.from('ff0380fd0101000a120601000001', 'hex');
+    const out = pair.server.receive(ccp, pair.clock.now());
+    expect(out).toHaveLength(1);
+    const frame = out[0].type === 'send' ? out[0].frame : Buffer.alloc(0);
+    const p = decodeCpPacket(frame.subarray(4));
+    expect(p.code).toBe(CP_CODE.PROTOCOL_REJECT);
+    expect(p.data.toString('hex')).toBe('80fd0101000a120601000001');
+    expect(pair.server.phase).toBe('network');
+  });
+
+  it('frames too short for a protocol field are counted', () => {
+    const pair = new Pair();
+    expect(pair.server.receive(Buffer.from('ff03', 'hex'), 0)).toEqual([]);
+    expect(pair.server.counters.get('malformed-frame')).toBe(1);
+  });
+});
+
+describe('users file reload (SIGHUP) keeps sessions', () => {
+  it('a reload that removes the user leaves the running session up; new logins see the new file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'l2s-reload-'));
+    try {
+      const path = join(dir, 'users.yaml');
+      writeFileSync(path, 'users:\n  alice:\n    password: wonderland\n');
+      const authenticator = await LocalAuthenticator.open(path);
+      const pair = new Pair({ authenticator });
+      pair.start();
+      await pair.run(() => pair.bothUp());
+      writeFileSync(path, 'users:\n  zed:\n    password: z\n');
+      await authenticator.reload();
+      const t = pair.clock.now();
+      await pair.run(() => false, t + 60_000);
+      expect(pair.of('server', 'down')).toHaveLength(0);
+      expect(pair.server.phase).toBe('network');
+      const again = new Pair({ authenticator });
+      again.start();
+      await again.run(() => again.bothFinished());
+      expect(again.of('server', 'auth-failed')[0].reason).toMatch(/unknown user/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

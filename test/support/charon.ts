@@ -65,10 +65,12 @@ export interface Ikev1Connection {
   readonly localTs?: string;
   readonly remoteTs?: string;
   /**
-   * Owners of the PSK (swanctl `id-*`); default the two addresses. IKEv1 Main Mode finds the PSK by address
-   * IDs before any ID payload (strongSwan phase1.c), and the load-tester plugin registers an ownerless PSK of
-   * its own: only a secret owned by both ends' IDs is sure to be the one chosen.
+   * The ID the peer must show (swanctl `remote.id`); default its address when `remoteAddr` is one. It also
+   * selects the PSK: IKEv1 Main Mode looks the PSK up by the configured IDs (strongSwan phase1.c), and with
+   * a remote ID of %any an owned secret matches worse than load-tester's ownerless one (see `loadTesterPsk`).
    */
+  readonly remoteId?: string;
+  /** Owners of the PSK (swanctl `id-*`); default the two addresses. */
   readonly secretIds?: readonly string[];
   /** IKE SA lifetime in seconds (swanctl rekey_time); default charon's. */
   readonly rekeyTime?: number;
@@ -79,6 +81,9 @@ export function childName(conn: Ikev1Connection): string {
 }
 
 const isAny = (addr: string) => addr === '%any' || addr === '0.0.0.0/0';
+
+/** The peer's expected ID: an explicit one, else its address (ID_IPV4_ADDR), else none (%any). */
+const remoteId = (c: Ikev1Connection) => c.remoteId ?? (isAny(c.remoteAddr) ? undefined : c.remoteAddr);
 
 export function swanctlConf(conns: readonly Ikev1Connection[]): string {
   const out: string[] = ['connections {'];
@@ -94,7 +99,7 @@ export function swanctlConf(conns: readonly Ikev1Connection[]): string {
       '    dpd_delay = 0',
       ...(c.rekeyTime ? [`    rekey_time = ${c.rekeyTime}`] : []),
       isAny(c.localAddr) ? '    local { auth = psk }' : `    local { auth = psk\n      id = ${c.localAddr} }`,
-      '    remote { auth = psk }',
+      remoteId(c) ? `    remote { auth = psk\n      id = ${remoteId(c)} }` : '    remote { auth = psk }',
       '    children {',
       `      ${childName(c)} {`,
       '        mode = transport',
@@ -248,6 +253,13 @@ export interface InitiateResult {
 export interface CharonOptions {
   /** Label in file names and logs. */
   readonly label?: string;
+  /**
+   * The PSK load-tester's built-in credential set hands out for any peer. A connection whose remote ID is
+   * %any (a responder for any client) gets this key rather than its own: `%any` matches an ownerless key
+   * (ID_MATCH_ANY) better than an owned one (credential_manager.c get_shared). So a responder must set it to
+   * its PSK; the default is a random key no peer knows, so that if it were ever chosen the test would fail.
+   */
+  readonly loadTesterPsk?: string;
   /** charon retransmission (strongswan.conf): defaults 3 tries, 2.0 s first timeout, to keep tests short. */
   readonly retransmitTries?: number;
   readonly retransmitTimeout?: number;
@@ -292,8 +304,7 @@ charon {
       enable = yes
       fake_kernel = yes
       initiators = 0
-      # load-tester registers this PSK for any peer: a random one no test uses, so only swanctl's count.
-      preshared_key = "${randomBytes(16).toString('hex')}"
+      preshared_key = "${opts.loadTesterPsk ?? randomBytes(16).toString('hex')}"
     }
   }
   filelog {

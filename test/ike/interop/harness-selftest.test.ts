@@ -66,7 +66,7 @@ describe.skipIf(why !== undefined)(`IKEv1 harness self-test: charon ↔ charon, 
       { ns: sns, ifname: 'srv1', cidr: `${SERVER_SCAN_SIDE}/24` },
       { ns: scanner, ifname: 'scan0', cidr: `${SCANNER}/24` },
     );
-    server = await Charon.start(sns, { label: 'srv' });
+    server = await Charon.start(sns, { label: 'srv', loadTesterPsk: PSK });
     client = await Charon.start(cns, { label: 'cli' });
     await server.load([RESPONDER]);
   });
