@@ -38,8 +38,12 @@ if [ "${#interop_missing[@]}" -gt 0 ]; then
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${interop_missing[@]}"
 fi
-./scripts/interop/build-guest.sh >/dev/null
-echo "test-env: interop guest image ready"
+interop_guest=$(./scripts/interop/build-guest.sh)
+# Images of earlier inputs are 500 MB each: keep only the current one.
+for d in .cache/interop/guest-*; do
+  [ "$PWD/$d" = "$interop_guest" ] || rm -rf "$d"
+done
+echo "test-env: interop guest image ready ($interop_guest)"
 
 # --- IKEv1 interop (test/ike/interop): strongSwan's load-tester plugin (fake kernel-ipsec backend), which
 # Debian does not ship; built from Debian's source package of the installed version, cached under

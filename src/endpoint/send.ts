@@ -48,7 +48,8 @@ export class OutboundPath {
     }
     const plain = this.plain;
     buf.copy(plain, HEADROOM, offset, offset + length);
-    if (ctx.mssClamp > 0 && clampTcpMss(plain, HEADROOM, length, ctx.mssClamp)) ctx.counters.count('mss-clamped');
+    if (ctx.mssClamp > 0 && clampTcpMss(plain, HEADROOM, length, ctx.mssClamp))
+      ctx.counters.count('mss-clamped');
     const pppStart = prependPppHeader(plain, HEADROOM, PPP_IPV4, FULL_FRAMING);
     if (this.data(session, pppStart, HEADROOM + length)) {
       session.packetsOut++;
@@ -107,7 +108,10 @@ export class OutboundPath {
       ctx.transport.send(peer.local, peer.remote, plain, udp + UDP_HEADER, end - udp - UDP_HEADER);
       return true;
     }
-    const sa = ctx.sad.outboundForPeer(peer.remote.address, peer.remote.port === 0 ? undefined : peer.remote.port);
+    const sa = ctx.sad.outboundForPeer(
+      peer.remote.address,
+      peer.remote.port === 0 ? undefined : peer.remote.port,
+    );
     if (sa === undefined) {
       ctx.counters.count('no-outbound-sa');
       return false;

@@ -6,7 +6,7 @@
  * the same, only their roles differ. Sockets and the TUN are injected (links.ts), so a test can run a
  * client/server pair in one process.
  */
-import type { AuthResult, Authenticator } from '../aaa/authenticator.js';
+import type { Authenticator, AuthResult } from '../aaa/authenticator.js';
 import { CIPHERS, INTEGRITY } from '../crypto/registry.js';
 import { EspSa } from '../esp/sa.js';
 import { SaDatabase } from '../esp/sa-database.js';
@@ -153,7 +153,8 @@ export class VpnEndpoint implements DataPathContext {
     const now = this.clock.now();
     for (const s of [...this.sessions.all()]) this.applyPpp(s, s.ppp.close(now, 'shutdown'), now);
     for (const peer of this.peers.values()) {
-      for (const tunnelId of this.tunnelsOf(peer.key)) this.applyL2tp(this.l2tp.closeTunnel(tunnelId, now), now);
+      for (const tunnelId of this.tunnelsOf(peer.key))
+        this.applyL2tp(this.l2tp.closeTunnel(tunnelId, now), now);
     }
     await new Promise((r) => setTimeout(r, graceMs));
     const later = this.clock.now();
@@ -258,8 +259,15 @@ export class VpnEndpoint implements DataPathContext {
             { ikeSa: a.ikeSaId, peer: a.peer, client: a.clientFamily, suite: a.suite, natT: a.natT },
             'IKE SA established',
           );
-          this.onEvent({ type: 'ike-up', ikeSaId: a.ikeSaId, peer: a.peer, clientFamily: a.clientFamily, suite: a.suite });
-          for (const p of this.peers.values()) if (p.remote.address === a.peer.address) p.clientFamily = a.clientFamily;
+          this.onEvent({
+            type: 'ike-up',
+            ikeSaId: a.ikeSaId,
+            peer: a.peer,
+            clientFamily: a.clientFamily,
+            suite: a.suite,
+          });
+          for (const p of this.peers.values())
+            if (p.remote.address === a.peer.address) p.clientFamily = a.clientFamily;
           this.familyBySa.set(a.ikeSaId, a.clientFamily);
           break;
         case 'ike-sa-down':
@@ -301,10 +309,22 @@ export class VpnEndpoint implements DataPathContext {
       cipher.kind === 'aead' ? Buffer.concat([k.encryption, k.salt]) : k.encryption;
     try {
       this.sad.add(
-        new EspSa({ ...common, spi: p.spiIn, direction: 'inbound', encryptionKey: keyOf(p.inbound), integrityKey: p.inbound.integrity }),
+        new EspSa({
+          ...common,
+          spi: p.spiIn,
+          direction: 'inbound',
+          encryptionKey: keyOf(p.inbound),
+          integrityKey: p.inbound.integrity,
+        }),
       );
       this.sad.add(
-        new EspSa({ ...common, spi: p.spiOut, direction: 'outbound', encryptionKey: keyOf(p.outbound), integrityKey: p.outbound.integrity }),
+        new EspSa({
+          ...common,
+          spi: p.spiOut,
+          direction: 'outbound',
+          encryptionKey: keyOf(p.outbound),
+          integrityKey: p.outbound.integrity,
+        }),
       );
     } catch (err) {
       this.log.error({ err, spiIn: p.spiIn }, 'could not install ESP SA');
@@ -326,7 +346,16 @@ export class VpnEndpoint implements DataPathContext {
     link.spiOut = p.spiOut;
     link.clientFamily = this.familyBySa.get(p.ikeSaId) ?? link.clientFamily;
     this.log.info(
-      { ikeSa: p.ikeSaId, spiIn: hex(p.spiIn), spiOut: hex(p.spiOut), cipher: p.cipher, keyBits: p.encryptionKeyBits, integrity: p.integrity, mode: p.mode, encap: p.udpEncapsulation },
+      {
+        ikeSa: p.ikeSaId,
+        spiIn: hex(p.spiIn),
+        spiOut: hex(p.spiOut),
+        cipher: p.cipher,
+        keyBits: p.encryptionKeyBits,
+        integrity: p.integrity,
+        mode: p.mode,
+        encap: p.udpEncapsulation,
+      },
       'IPsec SA installed',
     );
     this.onEvent({ type: 'sa-installed', params: p });
@@ -344,7 +373,8 @@ export class VpnEndpoint implements DataPathContext {
       peerKey = peerLinkKey(inbound.peer.address, inbound.peer.port);
       this.sad.remove(inbound);
     }
-    for (const sa of this.sad.list()) if (sa.direction === 'outbound' && sa.spi === spiOut) this.sad.remove(sa);
+    for (const sa of this.sad.list())
+      if (sa.direction === 'outbound' && sa.spi === spiOut) this.sad.remove(sa);
     this.log.info({ spiIn: hex(spiIn), spiOut: hex(spiOut), reason }, 'IPsec SA deleted');
     if (peerKey === undefined || reason === 'rekeyed') return;
     const link = this.peers.get(peerKey);
@@ -362,7 +392,8 @@ export class VpnEndpoint implements DataPathContext {
 
   /** Tears down every L2TP tunnel (and so every session) of `link`, and forgets it. */
   private dropPeer(link: PeerLink, now: Millis): void {
-    for (const tunnelId of this.tunnelsOf(link.key)) this.applyL2tp(this.l2tp.closeTunnel(tunnelId, now), now);
+    for (const tunnelId of this.tunnelsOf(link.key))
+      this.applyL2tp(this.l2tp.closeTunnel(tunnelId, now), now);
     for (const s of [...this.sessions.all()]) {
       if (s.peerKey === link.key) this.applyPpp(s, s.ppp.lowerDown(now, 'IPsec SA gone'), now);
     }
@@ -385,14 +416,20 @@ export class VpnEndpoint implements DataPathContext {
           break;
         }
         case 'tunnel-up':
-          this.log.info({ peer: a.peer, tunnel: a.tunnelId, peerTunnel: a.peerTunnelId, host: a.peerHostName }, 'L2TP tunnel up');
+          this.log.info(
+            { peer: a.peer, tunnel: a.tunnelId, peerTunnel: a.peerTunnelId, host: a.peerHostName },
+            'L2TP tunnel up',
+          );
           if (this.role === 'client') {
             const opened = this.l2tp.openSession(a.tunnelId, now);
             if (opened !== undefined) this.applyL2tp(opened.actions, now);
           }
           break;
         case 'tunnel-down':
-          this.log.info({ peer: a.peer, tunnel: a.tunnelId, reason: a.reason, result: a.result }, 'L2TP tunnel down');
+          this.log.info(
+            { peer: a.peer, tunnel: a.tunnelId, reason: a.reason, result: a.result },
+            'L2TP tunnel down',
+          );
           this.onEvent({ type: 'tunnel-down', peer: a.peer, reason: a.reason });
           break;
         case 'session-up':
@@ -468,7 +505,14 @@ export class VpnEndpoint implements DataPathContext {
           s.ipUp = true;
           if (this.role === 'client') this.clientSession = s;
           this.log.info({ user: s.user, address: inner, peer: s.peerKey }, 'PPP up: session established');
-          this.onEvent({ type: 'session-up', session: s, user: s.user, localAddress: a.localAddress, peerAddress: a.peerAddress, dns: a.dns });
+          this.onEvent({
+            type: 'session-up',
+            session: s,
+            user: s.user,
+            localAddress: a.localAddress,
+            peerAddress: a.peerAddress,
+            dns: a.dns,
+          });
           break;
         }
         case 'down':
@@ -483,11 +527,15 @@ export class VpnEndpoint implements DataPathContext {
           break;
         }
         case 'auth-failed':
-          this.log.warn({ user: a.user, method: a.method, reason: a.reason, peer: s.peerKey }, 'PPP authentication failed');
+          this.log.warn(
+            { user: a.user, method: a.method, reason: a.reason, peer: s.peerKey },
+            'PPP authentication failed',
+          );
           this.onEvent({ type: 'auth-failed', user: a.user, method: a.method, reason: a.reason });
           break;
         case 'data':
-          if (a.protocol === 0x0021 && this.device !== undefined) this.device.write(a.packet, 0, a.packet.length);
+          if (a.protocol === 0x0021 && this.device !== undefined)
+            this.device.write(a.packet, 0, a.packet.length);
           break;
         case 'ipv6-up':
           this.log.info({ local: a.localLinkLocal, peer: a.peerLinkLocal }, 'IPv6CP up');

@@ -69,6 +69,12 @@ export class L2tpEndpoint {
     return this.tunnels.get(tunnelId);
   }
 
+  /** Our Tunnel IDs of every tunnel with `peer` (to clear them when its IPsec SAs are gone). */
+  tunnelIdsOf(peer: string): number[] {
+    const set = this.byPeer.get(peer);
+    return set === undefined ? [] : [...set].map((t) => t.tunnelId);
+  }
+
   /** The data path's lookup: an established session addressed by our Tunnel and Session IDs. */
   session(tunnelId: number, sessionId: number): L2tpSession | undefined {
     return this.tunnels.get(tunnelId)?.sessions.get(sessionId);
@@ -229,7 +235,8 @@ export class L2tpEndpoint {
   }
 
   /**
-   * Sends one PPP frame on a session (control-plane convenience; it allocates). The data path instead
+   * Sends one PPP frame on a session (control-plane convenience; it allocates). The frame goes as given:
+   * the PPP layer owns its framing (address/control FF 03 or not). The data path instead
    * calls `writeDataHeader` into its own buffer with the session's peer IDs and `nextDataNs()`.
    */
   sendPpp(tunnelId: number, sessionId: number, frame: Uint8Array): L2tpAction[] {
@@ -238,14 +245,8 @@ export class L2tpEndpoint {
     if (!t || !s?.established) return [];
     const buf = Buffer.allocUnsafe(DATA_HEADER_MAX + frame.length);
     buf.set(frame, DATA_HEADER_MAX);
-    const start = writeDataHeader(
-      buf,
-      DATA_HEADER_MAX,
-      frame.length,
-      t.peerTunnelId,
-      s.peerSessionId,
-      s.nextDataNs(),
-    );
+    const ns = s.nextDataNs();
+    const start = writeDataHeader(buf, DATA_HEADER_MAX, frame.length, t.peerTunnelId, s.peerSessionId, ns);
     return [{ type: 'send', peer: t.peer, data: buf.subarray(start) }];
   }
 

@@ -251,12 +251,13 @@ export function decodeMessage(body: Buffer, secret?: Uint8Array): DecodedMessage
   const type = first.value.readUInt16BE(0);
   const out: Record<string, unknown> & { type: number } = { type };
   const scope = isSessionMessage(type) ? 'session' : 'tunnel';
+  let skipped = 0;
   const fail = (resultCode: number, errorCode: number, text: string): DecodedMessage => ({
     message: out,
     error: new L2tpProtocolError(scope, resultCode, errorCode, `${messageTypeName(type)}: ${text}`),
     skippedAvps: skipped,
   });
-  let skipped = 0;
+
   if (!isMessageType(type)) {
     if (first.mandatory) {
       return {

@@ -8,8 +8,10 @@ import type { Millis } from '../util/clock.js';
 import { Counters } from '../util/counters.js';
 import type { Logger } from '../util/log.js';
 import { type FsmAction, type FsmEvent, type FsmState, restartTimerRuns, transition } from './automaton.js';
+import { countDrop } from './drop-log.js';
 import type { Negotiator } from './negotiator.js';
 import {
+  CP_HEADER_LENGTH,
   type CpOption,
   type CpPacket,
   decodeCpPacket,
@@ -141,7 +143,7 @@ export class ControlProtocol {
       p = decodeCpPacket(data);
     } catch (e) {
       if (e instanceof PppDecodeError) {
-        this.counters.count(e.reason);
+        this.drop(e.reason);
         return [];
       }
       throw e;
@@ -165,8 +167,9 @@ export class ControlProtocol {
       default: {
         const handled = this.receiveExtension(p, now);
         if (handled) return handled;
-        const len = data[2] === undefined ? 0 : Math.min(data.length, (data[2] << 8) | data[3]);
-        return this.run('ruc', now, { rejected: Buffer.from(data.subarray(0, len)) });
+        // Section 5.6: the rejected packet goes back without its padding.
+        const rejected = Buffer.from(data.subarray(0, CP_HEADER_LENGTH + p.data.length));
+        return this.run('ruc', now, { rejected });
       }
     }
   }
@@ -182,6 +185,10 @@ export class ControlProtocol {
   /** The largest packet the peer accepts, to truncate Code-Reject/Protocol-Reject (section 5.6). */
   protected peerMaxPacket(): number {
     return 1500;
+  }
+
+  protected drop(reason: CpDropReason): void {
+    countDrop(this.counters, reason, this.log, this.name);
   }
 
   protected nextIdentifier(): number {
@@ -200,7 +207,7 @@ export class ControlProtocol {
       options = decodeOptions(p.data);
     } catch (e) {
       if (e instanceof PppDecodeError) {
-        this.counters.count(e.reason);
+        this.drop(e.reason);
         return [];
       }
       throw e;
@@ -229,11 +236,11 @@ export class ControlProtocol {
   private receiveConfigureAck(p: CpPacket, now: Millis): CpAction[] {
     if (NEGOTIATING.has(this.fsmState)) {
       if (p.id !== this.requestId || this.requestAnswered) {
-        this.counters.count('stale-reply');
+        this.drop('stale-reply');
         return [];
       }
       if (!p.data.equals(this.requestOptions)) {
-        this.counters.count('bad-ack');
+        this.drop('bad-ack');
         return [];
       }
       this.requestAnswered = true;
@@ -245,7 +252,7 @@ export class ControlProtocol {
   private receiveNakOrReject(p: CpPacket, now: Millis): CpAction[] {
     if (!NEGOTIATING.has(this.fsmState)) return this.run('rcn', now, { peerId: p.id });
     if (p.id !== this.requestId || this.requestAnswered) {
-      this.counters.count('stale-reply');
+      this.drop('stale-reply');
       return [];
     }
     const nak = p.code === CP_CODE.CONFIGURE_NAK;
@@ -253,7 +260,7 @@ export class ControlProtocol {
     try {
       options = decodeOptions(p.data);
     } catch {
-      this.counters.count(nak ? 'bad-nak' : 'bad-reject');
+      this.drop(nak ? 'bad-nak' : 'bad-reject');
       return [];
     }
     // A peer that keeps Nak'ing past Max-Failure is not converging: its Nak counts as a Reject of the
@@ -264,7 +271,7 @@ export class ControlProtocol {
         ? this.negotiator.applyNak(options)
         : this.negotiator.applyReject(options);
     if (outcome === 'invalid') {
-      this.counters.count(nak ? 'bad-nak' : 'bad-reject');
+      this.drop(nak ? 'bad-nak' : 'bad-reject');
       return [];
     }
     this.requestAnswered = true;
@@ -274,7 +281,7 @@ export class ControlProtocol {
 
   private receiveCodeReject(p: CpPacket, now: Millis): CpAction[] {
     if (p.data.length < 1) {
-      this.counters.count('bad-code-reject');
+      this.drop('bad-code-reject');
       return [];
     }
     const code = p.data[0];
@@ -291,7 +298,7 @@ export class ControlProtocol {
     const from = this.fsmState;
     const t = transition(from, event);
     if (!t) {
-      this.counters.count('illegal-event');
+      this.drop('illegal-event');
       this.log?.debug({ cp: this.name, state: from, event }, 'event cannot occur in this state');
       return [];
     }

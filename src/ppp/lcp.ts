@@ -8,6 +8,7 @@ import { Counters } from '../util/counters.js';
 import type { Logger } from '../util/log.js';
 import { AUTH_METHODS, type AuthMethod } from './auth-protocol.js';
 import { ControlProtocol, type CpAction, type CpLimits, DEFAULT_CP_LIMITS } from './control-protocol.js';
+import { countDrop } from './drop-log.js';
 import { type LcpNegotiated, LcpOptions } from './lcp-options.js';
 import type { CpPacket } from './packet.js';
 import { CP_CODE, PPP_PROTOCOL } from './protocol.js';
@@ -173,6 +174,6 @@ export class Lcp extends ControlProtocol {
   }
 
   private dropped(reason: LcpDropReason): void {
-    this.lcpCounters.count(reason);
+    countDrop(this.lcpCounters, reason, this.log, 'LCP');
   }
 }

@@ -11,6 +11,7 @@ import { Counters } from '../util/counters.js';
 import type { AuthAction, AuthenticatorRole, PeerRole } from './auth-action.js';
 import { createAuthRole } from './auth-roles.js';
 import { ControlProtocol, type CpAction, DEFAULT_CP_LIMITS } from './control-protocol.js';
+import { countDrop } from './drop-log.js';
 import { encodePppFrame, FULL_FRAMING, PppFrameView, type PppFraming, parsePppFrame } from './frame.js';
 import { IpcpOptions } from './ipcp.js';
 import { Ipv6cpOptions, linkLocalAddress } from './ipv6cp.js';
@@ -162,7 +163,7 @@ export class PppSession {
   receive(frame: Uint8Array, now: Millis): PppAction[] {
     const view = this.view;
     if (!parsePppFrame(frame, 0, frame.length, view)) {
-      this.counters.count('malformed-frame');
+      this.drop('malformed-frame');
       return [];
     }
     const protocol = view.protocol;
@@ -174,7 +175,7 @@ export class PppSession {
     }
     // Section 3.4: nothing but LCP before LCP is Opened.
     if (this.lcp.state !== 'opened') {
-      this.counters.count('not-in-phase');
+      this.drop('not-in-phase');
       return out;
     }
     switch (protocol) {
@@ -182,34 +183,38 @@ export class PppSession {
       case PPP_PROTOCOL.CHAP: {
         const expected = this.auth?.method === 'pap' ? PPP_PROTOCOL.PAP : PPP_PROTOCOL.CHAP;
         if (!this.auth || protocol !== expected) {
-          this.counters.count('auth-not-running');
+          this.drop('auth-not-running');
           return out;
         }
         this.authActions(this.auth.receive(info, now), now, out);
         return out;
       }
       case PPP_PROTOCOL.IPCP:
-        if (this.currentPhase !== 'network') this.counters.count('not-in-phase');
+        if (this.currentPhase !== 'network') this.drop('not-in-phase');
         else this.ncpActions(this.ipcp, this.ipcp.receive(info, now), now, out);
         return out;
       case PPP_PROTOCOL.IPV6CP:
         if (!this.ipv6cp) break;
-        if (this.currentPhase !== 'network') this.counters.count('not-in-phase');
+        if (this.currentPhase !== 'network') this.drop('not-in-phase');
         else this.ncpActions(this.ipv6cp, this.ipv6cp.receive(info, now), now, out);
         return out;
       case PPP_PROTOCOL.IPV4:
       case PPP_PROTOCOL.IPV6: {
         const ncp = protocol === PPP_PROTOCOL.IPV4 ? this.ipcp : this.ipv6cp;
         if (ncp?.state === 'opened') out.push({ type: 'data', protocol, packet: info });
-        else if (ncp) this.counters.count('data-before-network');
+        else if (ncp) this.drop('data-before-network');
         else break;
         return out;
       }
     }
     // Section 5.7: every other protocol (CCP included) is one we do not run.
-    this.counters.count('protocol-rejected');
+    this.drop('protocol-rejected');
     this.lcpActions(this.lcp.protocolReject(protocol, info), now, out);
     return out;
+  }
+
+  private drop(reason: PppDropReason): void {
+    countDrop(this.counters, reason, this.config.log, 'PPP');
   }
 
   private send(protocol: number, packet: Buffer, out: PppAction[]): void {

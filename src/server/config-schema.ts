@@ -24,6 +24,8 @@ const count = z.number().int().nonnegative();
 /** Phase-1 ciphers (RFC 2409 App. A; AES per RFC 3602 section 5). */
 export const IKE_CIPHERS = ['aes256', 'aes192', 'aes128', '3des'] as const;
 export const IKE_HASHES = ['sha512', 'sha384', 'sha256', 'sha1', 'md5'] as const;
+/** PPP authentication (RFC 2759 MS-CHAPv2, RFC 1994 CHAP-MD5, RFC 1334 PAP). */
+export const PPP_AUTH_METHODS = ['mschapv2', 'chap-md5', 'pap'] as const;
 export const DH_GROUP_IDS = [1, 2, 5, 14, 15, 16, 17, 18, 19, 20, 21] as const;
 /**
  * ESP suites in strongSwan's spelling: "<cipher>-<integrity>" for CBC (RFC 3602, RFC 2404, RFC 4868) or
@@ -87,6 +89,12 @@ export const fileConfigSchema = z.strictObject({
       maxLifetime: seconds.optional(),
       /** HMAC-SHA2-256 truncated to 96 bits, for Android 6/7 (VPN_SHA2_TRUNCBUG). */
       sha2Truncbug: z.boolean().optional(),
+    })
+    .optional(),
+  ppp: z
+    .strictObject({
+      /** PPP authentication protocols offered, most preferred first (default: mschapv2, chap-md5). */
+      authMethods: z.array(z.enum(PPP_AUTH_METHODS)).min(1).optional(),
     })
     .optional(),
   limits: z

@@ -14,6 +14,7 @@ import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml
 import type { ZodError } from 'zod';
 import type { CipherName, DhGroupId, HashName, IntegrityName } from '../crypto/registry.js';
 import { cidrContains, ipv4ToInt, isIpv4, parseCidr } from '../net/ipv4-address.js';
+import type { AuthMethod } from '../ppp/auth-protocol.js';
 import { type Rng, systemRng } from '../util/clock.js';
 import { ESP_SUITE_PATTERN, type FileConfig, fileConfigSchema } from './config-schema.js';
 import { AddressPool, PoolConfigError } from './pool.js';
@@ -79,6 +80,10 @@ export interface ServerConfig {
     readonly maxLifetimeSeconds: number | undefined;
     /** VPN_SHA2_TRUNCBUG=yes: HMAC-SHA2-256 truncated to 96 bits (Android 6/7). */
     readonly sha2Truncbug: boolean;
+  };
+  readonly ppp: {
+    /** Offered in LCP's Authentication-Protocol option, most preferred first; undefined = PPP's default. */
+    readonly authMethods: readonly AuthMethod[] | undefined;
   };
   readonly limits: {
     /** 0 = unlimited. */
@@ -437,6 +442,7 @@ export function buildConfig(file: FileConfig, opts: LoadConfigOptions = {}): Ser
       maxLifetimeSeconds: file.esp?.maxLifetime,
       sha2Truncbug: env.sha2Truncbug ?? file.esp?.sha2Truncbug ?? false,
     },
+    ppp: { authMethods: file.ppp?.authMethods },
     limits: {
       maxSessions: file.limits?.maxSessions ?? 0,
       maxSessionsPerUser: file.limits?.maxSessionsPerUser ?? 0,

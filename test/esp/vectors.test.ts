@@ -3,7 +3,22 @@ import { describe, expect, it } from 'vitest';
 import { CIPHERS } from '../../src/crypto/registry.js';
 import { EspSa } from '../../src/esp/sa.js';
 
+/** vectors/rfc3602-aes-cbc.json (the crypto layer's transcription of RFC 3602 section 4); cases 5-8 are
+ * whole ESP packets. */
 interface Rfc3602Case {
+  case: number;
+  source: string;
+  mode?: 'transport' | 'tunnel';
+  key: string;
+  spi?: number;
+  seq?: number;
+  iv: string;
+  nextHeader?: number;
+  payload?: string;
+  espPacket?: string;
+}
+
+interface Rfc3602Packet {
   name: string;
   source: string;
   mode: 'transport' | 'tunnel';
@@ -13,8 +28,27 @@ interface Rfc3602Case {
   iv: string;
   nextHeader: number;
   payload: string;
-  padding: string;
   esp: string;
+}
+
+function rfc3602Packets(): Rfc3602Packet[] {
+  const out: Rfc3602Packet[] = [];
+  for (const c of load<Rfc3602Case>('rfc3602-aes-cbc.json')) {
+    if (c.espPacket === undefined) continue;
+    out.push({
+      name: `case-${c.case}-${c.mode}`,
+      source: c.source,
+      mode: c.mode!,
+      key: c.key,
+      spi: c.spi!,
+      seq: c.seq!,
+      iv: c.iv,
+      nextHeader: c.nextHeader!,
+      payload: c.payload!,
+      esp: c.espPacket,
+    });
+  }
+  return out;
 }
 
 interface GcmCase {
@@ -37,7 +71,16 @@ function load<T>(file: string): T[] {
 const hex = (s: string) => Buffer.from(s, 'hex');
 
 describe('RFC 3602 section 4 whole ESP packets (AES-128-CBC, no ICV)', () => {
-  for (const v of load<Rfc3602Case>('esp-rfc3602-packets.json')) {
+  const packets = rfc3602Packets();
+  it('has all four whole-packet cases (5-8)', () => {
+    expect(packets.map((p) => p.name)).toEqual([
+      'case-5-transport',
+      'case-6-transport',
+      'case-7-tunnel',
+      'case-8-tunnel',
+    ]);
+  });
+  for (const v of packets) {
     const config = {
       spi: v.spi,
       mode: v.mode,

@@ -42,6 +42,16 @@ export interface InteropCase {
   pending?: string;
   /** Limit per guest from power-on to power-off (default 180 s). */
   timeoutSeconds?: number;
+  /**
+   * Checks of the server's own state once every guest has finished, before the server stops (e.g. case 9:
+   * "the server frees everything"). Each returns undefined when satisfied, else what is wrong.
+   */
+  serverChecks?: readonly ServerCheck[];
+}
+
+export interface ServerCheck {
+  name: string;
+  run(ctx: { net: TestNetwork; dir: string }): Promise<string | undefined>;
 }
 
 export interface GuestResult {
@@ -129,20 +139,27 @@ export async function runCase(c: InteropCase, opts: RunOptions = {}): Promise<Ca
   let reference: ReferenceServer | undefined;
   const runs: GuestRun[] = [];
   const timeoutMs = (c.timeoutSeconds ?? 180) * 1000;
+  const useReference = !!opts.reference && !!c.server;
+  const serverProblems: string[] = [];
   try {
-    if (opts.reference && (c.network !== 'bridge' || !c.server)) {
+    if (useReference && c.network !== 'bridge') {
       throw new Error('the reference server runs on the bridge network only');
     }
     const image = opts.image ?? ensureGuestImage();
     net = createTestNetwork({
       name: c.name,
       kind: c.network,
-      guests: c.guests.length + (opts.reference ? 1 : 0),
-      behind: !!c.server && !opts.reference,
+      guests: c.guests.length + (useReference ? 1 : 0),
+      behind: !!c.server && !useReference,
     });
-    capture = await startCapture(net.ns, net.captureInterface, join(dir, 'host.pcap'), join(dir, 'dumpcap.log'));
+    capture = await startCapture(
+      net.ns,
+      net.captureInterface,
+      join(dir, 'host.pcap'),
+      join(dir, 'dumpcap.log'),
+    );
     let serverAddr = net.serverAddr;
-    if (c.server && opts.reference) {
+    if (c.server && useReference) {
       const link = { ...net.guest(c.guests.length), ip: `${REFERENCE_SERVER_ADDR}/24` };
       mkdirSync(join(dir, 'lns'));
       reference = bootReferenceServer(
@@ -183,6 +200,12 @@ export async function runCase(c: InteropCase, opts: RunOptions = {}): Promise<Ca
       for (const share of shares) writeFileSync(join(share, READY_FILE), '');
     }
     runs.push(...(await Promise.all(boots)));
+    if (server) {
+      for (const check of c.serverChecks ?? []) {
+        const problem = await check.run({ net, dir });
+        if (problem !== undefined) serverProblems.push(`${check.name}: ${problem}`);
+      }
+    }
   } catch (err) {
     return failure(c, started, dir, err);
   } finally {
@@ -211,12 +234,13 @@ export async function runCase(c: InteropCase, opts: RunOptions = {}): Promise<Ca
   });
   writeDecryptScript(dir, c.guests.length, !!reference);
   const firstBad = guests.find((g) => !g.pass);
+  const detail = firstBad ? `guest${firstBad.index}: ${firstBad.detail}` : guests.map((g) => g.detail).join('; ');
   const result: CaseResult = {
     name: c.name,
-    pass: guests.length > 0 && firstBad === undefined,
+    pass: guests.length > 0 && firstBad === undefined && serverProblems.length === 0,
     seconds: (Date.now() - started) / 1000,
     stage: firstBad?.stage ?? guests.find((g) => g.stage !== undefined)?.stage,
-    detail: firstBad ? `guest${firstBad.index}: ${firstBad.detail}` : guests.map((g) => g.detail).join('; '),
+    detail: serverProblems.length > 0 ? `server: ${serverProblems.join('; ')}; ${detail}` : detail,
     artifacts: dir,
     guests,
   };

@@ -70,7 +70,11 @@ export function referenceXl2tpdConf(spec: ServerSpec): string {
   ].join('\n');
 }
 
-const REQUIRE: Record<PppAuth, string> = { 'mschap-v2': 'require-mschap-v2', chap: 'require-chap', pap: 'require-pap' };
+const REQUIRE: Record<PppAuth, string> = {
+  'mschap-v2': 'require-mschap-v2',
+  chap: 'require-chap',
+  pap: 'require-pap',
+};
 
 export function referencePppOptions(spec: ServerSpec): string {
   return [

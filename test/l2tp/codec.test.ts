@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeAvps, encodeAvp } from '../../src/l2tp/avp.js';
 import { AvpType, ErrorCode, MessageType, StopCcnResult } from '../../src/l2tp/constants.js';
@@ -283,5 +284,46 @@ describe('data path (section 3.1, 5.4)', () => {
     expect(parseDataMessage(Buffer.from('4002ffff00010002', 'hex'), 0, 8, out)).toBe('bad-length');
     expect(parseDataMessage(Buffer.from('000300010002', 'hex'), 0, 6, out)).toBe('bad-version');
     expect(parseDataMessage(Buffer.from('c80200010002', 'hex'), 0, 6, out)).toBe('control');
+  });
+});
+
+describe('message codec properties', () => {
+  const u16 = fc.integer({ min: 0, max: 0xffff });
+  const u32 = fc.integer({ min: 0, max: 0xffffffff });
+  const str = fc.string({ maxLength: 40 }).map((s) => Buffer.from(s, 'utf8').toString('latin1'));
+  const icrq = fc.record(
+    {
+      type: fc.constant(MessageType.ICRQ as number),
+      assignedSessionId: u16,
+      callSerialNumber: u32,
+      bearerType: u32,
+      physicalChannelId: u32,
+      calledNumber: str,
+      callingNumber: str,
+      subAddress: str,
+    },
+    { requiredKeys: ['type', 'assignedSessionId', 'callSerialNumber'] },
+  );
+  const stop = fc.record({
+    type: fc.constant(MessageType.StopCCN as number),
+    assignedTunnelId: u16,
+    resultCode: fc.record({
+      result: fc.integer({ min: 1, max: 255 }),
+      error: fc.integer({ min: 0, max: 255 }),
+    }),
+  });
+
+  it('decode(encode(m)) = m, in the clear and hidden (section 4.3)', () => {
+    const secret = Buffer.from('prop-secret');
+    fc.assert(
+      fc.property(fc.oneof(icrq, stop), fc.boolean(), (m, hidden) => {
+        const rng = (n: number) => Buffer.alloc(n, 0x5a);
+        const body = encodeMessage(m as ControlMessage, hidden ? { secret, rng } : undefined);
+        const d = decodeMessage(body, secret);
+        expect(d.error).toBeUndefined();
+        expect(d.message).toEqual(m);
+      }),
+      { numRuns: 300, seed: 7 },
+    );
   });
 });

@@ -160,3 +160,37 @@ describe('LAC ↔ LNS over a link dropping, duplicating and reordering 10% (seed
     });
   }
 });
+
+describe('data messages on the wire', () => {
+  for (const withAddressControl of [true, false]) {
+    it(`a PPP frame ${withAddressControl ? 'with' : 'without'} FF 03 goes as given; the receiver strips FF 03`, () => {
+      const sim = new SimPair(51, { drop: 0, duplicate: 0, reorder: 0 });
+      establish(sim, 1);
+      const up = sim.find('lns', 'session-up')[0] as Up;
+      const frame = withAddressControl
+        ? Buffer.concat([Buffer.from([0xff, 0x03]), pppFrame(7)])
+        : pppFrame(7);
+      const [send] = sim.lns.sendPpp(up.tunnelId, up.sessionId, frame);
+      const data = (send as Extract<L2tpAction, { type: 'send' }>).data;
+      // flags 0002, peer tunnel, peer session, then the frame
+      expect(data.readUInt16BE(0)).toBe(0x0002);
+      expect(data.readUInt16BE(2)).toBe(up.peerTunnelId);
+      expect(data.readUInt16BE(4)).toBe(up.peerSessionId);
+      expect(data.subarray(6).equals(frame)).toBe(true);
+      sim.apply('lns', [send]);
+      sim.run(sim.now + 100);
+      expect(sim.frames.lac.map((f) => f.toString('hex'))).toEqual([pppFrame(7).toString('hex')]);
+    });
+  }
+});
+
+describe('receive windows', () => {
+  it('an LNS advertising a window of 1 still gets ten sessions through a lossy link', () => {
+    const sim = new SimPair(61, LOSSY, { receiveWindow: 8 }, { receiveWindow: 1 });
+    establish(sim, 10);
+    expect(sim.find('lac', 'session-up')).toHaveLength(10);
+    expect(sim.find('lns', 'session-up')).toHaveLength(10);
+    // Out-of-order arrivals beyond a window of 1 are dropped unacknowledged and retransmitted later.
+    expect(sim.lns.counters.get('out-of-window')).toBeGreaterThan(0);
+  });
+});

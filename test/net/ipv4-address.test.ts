@@ -24,7 +24,17 @@ describe('IPv4 addresses', () => {
   });
 
   it('rejects what is not a dotted quad', () => {
-    for (const bad of ['', '1.2.3', '1.2.3.4.5', '256.1.1.1', '1.2.3.-4', '1.2.3.4 ', 'a.b.c.d', '1..2.3', '0x1.2.3.4']) {
+    for (const bad of [
+      '',
+      '1.2.3',
+      '1.2.3.4.5',
+      '256.1.1.1',
+      '1.2.3.-4',
+      '1.2.3.4 ',
+      'a.b.c.d',
+      '1..2.3',
+      '0x1.2.3.4',
+    ]) {
       expect(isIpv4(bad), bad).toBe(false);
       expect(() => ipv4ToInt(bad), bad).toThrow(RangeError);
     }

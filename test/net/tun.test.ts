@@ -108,6 +108,11 @@ describe.skipIf(unavailable !== undefined)(`TUN in a namespace (${unavailable ??
     expect(tun.counters.total()).toBe(0);
   });
 
+  it('bad port parameters are a RangeError and leave no interface behind', () => {
+    expect(() => Tun.open(() => {}, { name: 'l2sbad%d', batch: 0 })).toThrow(RangeError);
+    expect(ip(['-o', 'link', 'show'])).not.toMatch(/l2sbad\d/);
+  });
+
   it('closing the TUN removes the interface', () => {
     const name = tun.name;
     tun.close();

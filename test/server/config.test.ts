@@ -46,6 +46,7 @@ describe('environment (hwdsl2 compatible)', () => {
     expect(c.listen).toBeUndefined();
     expect(c.controlSocket).toBe(DEFAULT_CONTROL_SOCKET);
     expect(c.allowPlainL2tp).toBe(false);
+    expect(c.ppp.authMethods).toBeUndefined();
     expect(c.generated).toEqual({ psk: false, user: false });
     expect(describeGenerated(c)).toEqual([]);
   });
@@ -181,6 +182,7 @@ ike:
 esp:
   suites: [aes128gcm16, aes128-sha1, 3des-sha1, aes256-sha256]
   pfsGroups: []
+ppp: { authMethods: [mschapv2, pap] }
 limits: { maxSessions: 100, maxSessionsPerUser: 2 }
 timeouts: { l2tpHello: 30, idle: 600 }
 tun: { name: vpn0, mtu: 1380 }
@@ -206,6 +208,7 @@ allowPlainL2tp: true
       { cipher: '3des-cbc', keyBits: 192, integrity: 'hmac-sha1-96' },
       { cipher: 'aes-cbc', keyBits: 256, integrity: 'hmac-sha256-128' },
     ]);
+    expect(c.ppp.authMethods).toEqual(['mschapv2', 'pap']);
     expect(c.limits).toEqual({ maxSessions: 100, maxSessionsPerUser: 2, maxSessionsPerPeer: 0 });
     expect(c.timeouts.l2tpHelloSeconds).toBe(30);
     expect(c.timeouts.idleSeconds).toBe(600);

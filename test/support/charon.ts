@@ -10,7 +10,16 @@
  */
 import { type ChildProcess, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { cpSync, createWriteStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +32,7 @@ const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 function installedVersion(): string | undefined {
   try {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: dpkg-query's own field syntax
     return execFileSync('dpkg-query', ['-W', '-f=${Version}', 'strongswan-libcharon'], { encoding: 'utf8' });
   } catch {
     return undefined;
@@ -114,7 +124,12 @@ export function swanctlConf(conns: readonly Ikev1Connection[]): string {
   out.push('}', 'secrets {');
   conns.forEach((c, i) => {
     const owners = c.secretIds ?? [c.localAddr, c.remoteAddr].filter((a) => !isAny(a));
-    out.push(`  ike-${i} {`, `    secret = "${c.psk}"`, ...owners.map((id, j) => `    id-${j} = ${id}`), '  }');
+    out.push(
+      `  ike-${i} {`,
+      `    secret = "${c.psk}"`,
+      ...owners.map((id, j) => `    id-${j} = ${id}`),
+      '  }',
+    );
   });
   out.push('}', '');
   return out.join('\n');
@@ -351,7 +366,11 @@ export class Charon {
     mkdirSync(join(dir, 'swanctl'));
     writeFileSync(join(dir, 'strongswan.conf'), strongswanConf(dir, opts));
     writeFileSync(join(dir, 'swanctl/swanctl.conf'), swanctlConf([]));
-    const env = { ...process.env, STRONGSWAN_CONF: join(dir, 'strongswan.conf'), SWANCTL_DIR: join(dir, 'swanctl') };
+    const env = {
+      ...process.env,
+      STRONGSWAN_CONF: join(dir, 'strongswan.conf'),
+      SWANCTL_DIR: join(dir, 'swanctl'),
+    };
     // Bind mounts happen in a mount namespace of charon's own (unshare -m), so the host's plugin directory
     // and /run are never touched; exec keeps charon's pid that of the tracked child.
     const script =
@@ -430,7 +449,8 @@ export class Charon {
 
   /** charon's log file and its stdout/stderr, for failure messages. */
   log(): string {
-    const read = (f: string) => (existsSync(join(this.dir, f)) ? readFileSync(join(this.dir, f), 'utf8') : '');
+    const read = (f: string) =>
+      existsSync(join(this.dir, f)) ? readFileSync(join(this.dir, f), 'utf8') : '';
     return `${read('charon.log')}${read('charon.out')}`;
   }
 

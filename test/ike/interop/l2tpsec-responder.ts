@@ -34,7 +34,8 @@ export function devResponderSourceExists(): boolean {
  * not type-check mid-work: emit anyway, and fail only if the responder itself did not come out.
  */
 export function ensureDevResponderBuilt(): void {
-  const fresh = existsSync(DEV_RESPONDER) && statSync(DEV_RESPONDER).mtimeMs >= newestMtime(join(REPO, 'src'));
+  const fresh =
+    existsSync(DEV_RESPONDER) && statSync(DEV_RESPONDER).mtimeMs >= newestMtime(join(REPO, 'src'));
   if (fresh) return;
   try {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json', '--noEmitOnError', 'false'], {
@@ -97,9 +98,12 @@ export class L2tpsecResponder {
   /** Starts the responder in `ns` on `address`; resolves once UDP 500 and 4500 are bound there. */
   static async start(ns: Netns, address: string, psk: string, extraArgs: readonly string[] = []) {
     ensureDevResponderBuilt();
-    const child = ns.spawn([process.execPath, DEV_RESPONDER, '--address', address, '--psk', psk, ...extraArgs], {
-      env: { ...process.env, L2TPSEC_LOG_LEVEL: process.env.L2TPSEC_LOG_LEVEL ?? 'debug' },
-    });
+    const child = ns.spawn(
+      [process.execPath, DEV_RESPONDER, '--address', address, '--psk', psk, ...extraArgs],
+      {
+        env: { ...process.env, L2TPSEC_LOG_LEVEL: process.env.L2TPSEC_LOG_LEVEL ?? 'debug' },
+      },
+    );
     const r = new L2tpsecResponder(ns, address, child);
     const deadline = Date.now() + 15_000;
     for (;;) {

@@ -1,0 +1,244 @@
+/**
+ * `l2tpsec server`: one VpnEndpoint in the server role (IKE responder, L2TP LNS, PPP authenticator) wired to
+ * the real edges — UDP 500/4500 (and raw ESP where possible), one TUN carrying the server's tunnel address
+ * for the whole client network — plus the address pool, the users, and the control socket `status` reads.
+ */
+import type { AuthRequest, AuthResult, Authenticator } from '../aaa/authenticator.js';
+import { LocalAuthenticator, verifyAgainst } from '../aaa/local-authenticator.js';
+import type { UserRecord } from '../aaa/users-file.js';
+import type { IkeConfigInput } from '../ike/config.js';
+import { DEFAULT_ESP_POLICY, type EspPolicy } from '../ike/esp-policy.js';
+import { DEFAULT_PHASE1_POLICY, type Phase1Policy } from '../ike/policy.js';
+import { VpnEndpoint } from '../endpoint/vpn-endpoint.js';
+import { parseCidr } from '../net/ipv4-address.js';
+import { Tun } from '../net/tun.js';
+import type { AddressSource } from '../ppp/session.js';
+import { RealOuterTransport } from '../runtime/outer-transport.js';
+import type { Logger } from '../util/log.js';
+import type { ServerConfig } from './config.js';
+import { ControlSocket, type SessionStatus, type StatusSnapshot } from './control-socket.js';
+import { AddressPool, type Lease } from './pool.js';
+
+const VERSION = '0.1.0';
+
+/** Users from the environment (VPN_USER, VPN_ADDL_USERS) first, then the users file. */
+class ServerAuthenticator implements Authenticator {
+  constructor(
+    private readonly envUsers: ReadonlyMap<string, UserRecord>,
+    private readonly file: LocalAuthenticator | undefined,
+  ) {}
+
+  async verify(request: AuthRequest): Promise<AuthResult> {
+    const r = verifyAgainst(this.envUsers, request);
+    if (r.ok || this.file === undefined) return r;
+    return this.file.verify(request);
+  }
+
+  async reload(): Promise<void> {
+    await this.file?.reload();
+  }
+}
+
+/** PPP's address source over the pool: leases by address, released when the session ends. */
+class PoolAddresses implements AddressSource {
+  private readonly leases = new Map<string, Lease>();
+
+  constructor(
+    private readonly pool: AddressPool,
+    private readonly log: Logger,
+  ) {}
+
+  allocate(user: string): string | undefined {
+    try {
+      const lease = this.pool.lease(user);
+      this.leases.set(lease.address, lease);
+      return lease.address;
+    } catch (err) {
+      this.log.warn({ user, err: (err as Error).message }, 'no address for session');
+      return undefined;
+    }
+  }
+
+  release(address: string): void {
+    const lease = this.leases.get(address);
+    if (lease === undefined) return;
+    this.leases.delete(address);
+    this.pool.release(lease);
+  }
+}
+
+export function ikeConfigFor(cfg: ServerConfig, rawEspAvailable: boolean): IkeConfigInput {
+  const phase1: Phase1Policy = {
+    ...DEFAULT_PHASE1_POLICY,
+    ...(cfg.ike.ciphers ? { ciphers: cfg.ike.ciphers } : {}),
+    ...(cfg.ike.hashes ? { hashes: cfg.ike.hashes } : {}),
+    ...(cfg.ike.groups ? { groups: cfg.ike.groups } : {}),
+    ...(cfg.ike.prefer ? { prefer: cfg.ike.prefer } : {}),
+    ...(cfg.ike.maxLifetimeSeconds ? { maxLifetimeSeconds: cfg.ike.maxLifetimeSeconds } : {}),
+  };
+  const esp: EspPolicy = {
+    ...DEFAULT_ESP_POLICY,
+    ...(cfg.esp.suites ? { suites: cfg.esp.suites } : {}),
+    ...(cfg.esp.pfsGroups ? { pfsGroups: cfg.esp.pfsGroups } : {}),
+    ...(cfg.esp.maxLifetimeSeconds ? { maxLifetimeSeconds: cfg.esp.maxLifetimeSeconds } : {}),
+    allowRawEsp: rawEspAvailable && !cfg.ike.forceEncapsulation,
+    sha256Truncated96: cfg.esp.sha2Truncbug,
+  };
+  return {
+    psk: cfg.psk,
+    phase1,
+    esp,
+    forceEncapsulation: cfg.ike.forceEncapsulation,
+    aggressiveMode: cfg.ike.aggressiveMode,
+    dpdIdleMs: cfg.ike.dpdDelaySeconds * 1000,
+    ...(cfg.ike.halfOpenPerSource ? { halfOpenPerSource: cfg.ike.halfOpenPerSource } : {}),
+    ...(cfg.ike.halfOpenTotal ? { halfOpenTotal: cfg.ike.halfOpenTotal } : {}),
+  };
+}
+
+export class L2tpsecServer {
+  private readonly startedAt = Date.now();
+
+  private constructor(
+    readonly endpoint: VpnEndpoint,
+    private readonly transport: RealOuterTransport,
+    readonly tun: Tun,
+    private readonly pool: AddressPool,
+    private readonly authenticator: ServerAuthenticator,
+    private control: ControlSocket | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  static async start(cfg: ServerConfig, log: Logger): Promise<L2tpsecServer> {
+    const envUsers = new Map<string, UserRecord>();
+    for (const u of cfg.users) envUsers.set(u.name, { name: u.name, password: u.password });
+    const file = cfg.usersFile === undefined ? undefined : await LocalAuthenticator.open(cfg.usersFile);
+    const authenticator = new ServerAuthenticator(envUsers, file);
+
+    const statics = new Map<string, string>();
+    for (const u of cfg.users) if (u.staticAddress !== undefined) statics.set(u.name, u.staticAddress);
+    const pool = new AddressPool({
+      range: cfg.l2tp.pool,
+      exclude: [cfg.l2tp.localAddress, ...cfg.dns],
+      staticAddresses: statics,
+      network: cfg.l2tp.network,
+    });
+
+    const transport = await RealOuterTransport.open({
+      listen: cfg.listen,
+      rawEsp: cfg.rawEsp,
+      ports: cfg.allowPlainL2tp ? [500, 4500, 1701] : [500, 4500],
+      log: log.child({ layer: 'net' }),
+    });
+    let endpoint: VpnEndpoint | undefined;
+    let tun: Tun;
+    try {
+      tun = Tun.open((buf, off, len) => endpoint?.outbound.packet(buf, off, len), {
+        name: cfg.tun.name,
+        logger: log,
+      });
+      tun.configure({
+        address: cfg.l2tp.localAddress,
+        prefixLength: parseCidr(cfg.l2tp.network).prefixLength,
+        mtu: cfg.tun.mtu,
+      });
+    } catch (err) {
+      transport.close();
+      throw err;
+    }
+    endpoint = new VpnEndpoint({
+      roleConfig: {
+        role: 'server',
+        authenticator,
+        ppp: {
+          localAddress: cfg.l2tp.localAddress,
+          dns: cfg.dns,
+          addresses: new PoolAddresses(pool, log),
+          mru: cfg.tun.mtu,
+          echoIntervalMs: cfg.timeouts.lcpEchoIntervalSeconds * 1000,
+          echoFailures: cfg.timeouts.lcpEchoFailures,
+          authTimeoutMs: cfg.timeouts.authenticationSeconds * 1000,
+          ...(cfg.ppp.authMethods ? { authMethods: cfg.ppp.authMethods } : {}),
+        },
+      },
+      ike: ikeConfigFor(cfg, transport.rawEspAvailable),
+      l2tp: { helloInterval: cfg.timeouts.l2tpHelloSeconds * 1000 },
+      transport,
+      device: tun,
+      mssClamp: cfg.mssClamp ? cfg.tun.mtu - 40 : 0,
+      allowPlainL2tp: cfg.allowPlainL2tp,
+      log,
+    });
+    transport.attach(endpoint.inbound);
+    const server = new L2tpsecServer(endpoint, transport, tun, pool, authenticator, undefined, log);
+    server.control = await ControlSocket.listen(cfg.controlSocket, () => server.status(), log);
+    log.info(
+      {
+        tun: tun.name,
+        tunnelAddress: cfg.l2tp.localAddress,
+        pool: cfg.l2tp.pool,
+        listen: cfg.listen ?? 'all',
+        rawEsp: transport.rawEspAvailable,
+        control: cfg.controlSocket,
+      },
+      'l2tpsec server listening on UDP 500 and 4500',
+    );
+    return server;
+  }
+
+  /** SIGHUP: re-read the users file without touching running sessions. */
+  async reload(): Promise<void> {
+    try {
+      await this.authenticator.reload();
+      this.log.info('users reloaded');
+    } catch (err) {
+      this.log.error({ err: (err as Error).message }, 'users reload failed; keeping the previous users');
+    }
+  }
+
+  /** SIGTERM/SIGINT: LCP Terminate, StopCCN, IKE DELETE for every SA, then close the edges. */
+  async stop(): Promise<void> {
+    this.log.info({ sessions: this.endpoint.sessions.size }, 'shutting down');
+    await this.endpoint.shutdown();
+    await this.control?.close();
+    this.transport.close();
+    this.tun.close();
+  }
+
+  status(): StatusSnapshot {
+    const now = Date.now();
+    const sessions: SessionStatus[] = [];
+    for (const s of this.endpoint.sessions.all()) {
+      if (!s.ipUp) continue;
+      const peer = this.endpoint.peers.get(s.peerKey);
+      sessions.push({
+        user: s.user,
+        peer: { address: peer?.remote.address ?? '', port: peer?.remote.port ?? 0 },
+        assignedAddress: s.innerAddressText,
+        clientFamily: peer?.clientFamily ?? 'unknown',
+        establishedAt: new Date(s.upAtWall).toISOString(),
+        uptimeSeconds: Math.round((now - s.upAtWall) / 1000),
+        bytesIn: s.bytesIn,
+        bytesOut: s.bytesOut,
+        packetsIn: s.packetsIn,
+        packetsOut: s.packetsOut,
+        spis: { inbound: hex(peer?.spiIn ?? 0), outbound: hex(peer?.spiOut ?? 0) },
+        encapsulation: peer !== undefined && peer.remote.port === 0 ? 'esp' : 'udp',
+        details: { l2tpTunnel: s.tunnelId, l2tpSession: s.sessionId, ikeSa: peer?.ikeSaId ?? '' },
+      });
+    }
+    return {
+      version: VERSION,
+      pid: process.pid,
+      startedAt: new Date(this.startedAt).toISOString(),
+      uptimeSeconds: Math.round((now - this.startedAt) / 1000),
+      sessions,
+      counters: this.endpoint.counterSnapshot(),
+      pool: { size: this.pool.size, available: this.pool.available, leased: this.pool.leased },
+    };
+  }
+}
+
+function hex(spi: number): string {
+  return spi.toString(16).padStart(8, '0');
+}

@@ -1,0 +1,124 @@
+#!/usr/bin/env node
+// l2tpsec's IKEv1 engine as INITIATOR, run as its own process inside a test namespace (a process cannot
+// change its network namespace, so the test runner starts this one there with `ip netns exec`). It drives
+// the compiled engine (dist/src/ike/engine.js) over UDP 500/4500 on one address: Main Mode, then Quick Mode
+// (the engine's autoQuickMode), printing a JSON line per event; exits 0 once a CHILD_SA is installed, 1 when
+// the IKE SA fails or --timeout seconds pass. Only --peer (an address inside the test's namespaces) is sent to.
+//
+//   node test/ike/interop/l2tpsec-initiator.mjs --address A --peer B --psk K [--timeout 30]
+import { createSocket } from 'node:dgram';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const dist = join(dirname(fileURLToPath(import.meta.url)), '../../../dist/src');
+const { IkeEngine } = await import(pathToFileURL(join(dist, 'ike/engine.js')).href);
+const { NON_ESP_MARKER } = await import(pathToFileURL(join(dist, 'ike/natt.js')).href);
+const { espName } = await import(pathToFileURL(join(dist, 'ike/dev-responder.js')).href);
+
+const { values } = parseArgs({
+  options: {
+    address: { type: 'string' },
+    peer: { type: 'string' },
+    psk: { type: 'string' },
+    timeout: { type: 'string', default: '30' },
+  },
+});
+if (!values.address || !values.peer || !values.psk) {
+  process.stderr.write('usage: l2tpsec-initiator.mjs --address A --peer B --psk K [--timeout S]\n');
+  process.exit(2);
+}
+
+const IKE_PORT = 500;
+const NATT_PORT = 4500;
+const engine = new IkeEngine({ psk: values.psk });
+const sockets = new Map();
+const now = () => performance.now();
+const hex = (spi) => spi.toString(16).padStart(8, '0');
+const print = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
+let timer;
+
+function finish(code) {
+  if (timer) clearTimeout(timer);
+  for (const s of sockets.values()) s.close();
+  process.exitCode = code;
+}
+
+function apply(actions) {
+  // Every action is carried out before the process may end: Quick Mode's third message follows the
+  // install-sa action in the same batch.
+  let outcome;
+  for (const a of actions) {
+    switch (a.type) {
+      case 'send': {
+        const s = sockets.get(a.from.port) ?? sockets.get(IKE_PORT);
+        s.send(a.nonEspMarker ? Buffer.concat([NON_ESP_MARKER, a.data]) : a.data, a.to.port, a.to.address);
+        break;
+      }
+      case 'ike-sa-up':
+        print({ event: 'ike-sa', id: a.ikeSaId, suite: a.suite, natT: a.natT, local: a.local.port });
+        break;
+      case 'install-sa':
+        print({
+          event: 'child-sa',
+          spiIn: hex(a.sa.spiIn),
+          spiOut: hex(a.sa.spiOut),
+          esp: espName(a.sa),
+          mode: a.sa.mode,
+          encap: a.sa.udpEncapsulation,
+        });
+        outcome ??= 0;
+        break;
+      case 'ike-sa-down':
+        print({ event: 'ike-sa-down', id: a.ikeSaId, reason: a.reason, notify: a.notify });
+        outcome ??= 1;
+        break;
+      default:
+        print({ event: a.type });
+    }
+  }
+  if (outcome !== undefined) {
+    // Let the last datagrams leave before the sockets close.
+    setTimeout(() => finish(outcome), 200);
+    return;
+  }
+  if (timer) clearTimeout(timer);
+  const d = engine.deadline();
+  if (d !== undefined) timer = setTimeout(() => apply(engine.tick(now())), Math.max(0, d - now()));
+}
+
+for (const port of [IKE_PORT, NATT_PORT]) {
+  const s = createSocket('udp4');
+  s.on('message', (msg, rinfo) => {
+    let data = msg;
+    if (port === NATT_PORT) {
+      // RFC 3948 section 2.2: IKE on 4500 follows a 4-byte zero non-ESP marker; anything else is not IKE.
+      if (msg.length < 4 || !msg.subarray(0, 4).equals(NON_ESP_MARKER)) return;
+      data = msg.subarray(4);
+    }
+    apply(
+      engine.receive(
+        data,
+        { address: rinfo.address, port: rinfo.port },
+        { address: values.address, port },
+        now(),
+      ),
+    );
+  });
+  await new Promise((resolve, reject) => {
+    s.once('error', reject);
+    s.bind(port, values.address, resolve);
+  });
+  sockets.set(port, s);
+}
+
+setTimeout(() => {
+  print({ event: 'timeout' });
+  finish(1);
+}, Number(values.timeout) * 1000).unref();
+const { actions } = engine.initiate(
+  { address: values.peer, port: IKE_PORT },
+  { address: values.address, port: IKE_PORT },
+  now(),
+);
+apply(actions);
