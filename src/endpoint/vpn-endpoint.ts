@@ -9,7 +9,7 @@
 import type { Authenticator, AuthResult } from '../aaa/authenticator.js';
 import { CIPHERS, INTEGRITY } from '../crypto/registry.js';
 import { EspSa } from '../esp/sa.js';
-import { SaDatabase } from '../esp/sa-database.js';
+import { type SaEvent, SaDatabase } from '../esp/sa-database.js';
 import type { ChildSaParams, IkeAction } from '../ike/actions.js';
 import type { IkeConfigInput } from '../ike/config.js';
 import { IkeEngine } from '../ike/engine.js';
@@ -220,16 +220,32 @@ export class VpnEndpoint implements DataPathContext {
   private tick(now: Millis): void {
     this.applyIke(this.ike.tick(now), now);
     this.applyL2tp(this.l2tp.tick(now), now);
-    for (const ev of this.sad.tick(now)) {
-      // RFC 4301 section 4.4.2.1: a soft expiry asks the key manager to rekey; IKE's own lifetimes drive
-      // Quick Mode rekeying, so ESP's events only need logging here; a hard expiry already removed the SA.
-      this.log.debug({ spi: ev.sa.spi, type: ev.type, cause: ev.cause }, 'esp sa lifetime event');
-    }
+    for (const ev of this.sad.tick(now)) this.onSaLifetime(ev, now);
     for (const s of [...this.sessions.all()]) {
       const d = s.ppp.deadline();
       if (d !== undefined && d <= now) this.applyPpp(s, s.ppp.tick(now), now);
     }
     this.reschedule();
+  }
+
+  /**
+   * RFC 4301 section 4.4.2.1: a soft expiry asks the key manager for a new SA. The IKEv1 initiator (our
+   * client role) rekeys with a new Quick Mode on the same IKE SA (RFC 2409 section 5.5); a responder leaves
+   * that to its initiator, as IKEv1 peers expect. A hard expiry has already removed the SA: if it was the
+   * peer's last inbound SA, its tunnels cannot carry anything more and are cleared now (IKE may not report
+   * the expiry itself when ESP's clock ran out first).
+   */
+  private onSaLifetime(ev: SaEvent, now: Millis): void {
+    const sa = ev.sa;
+    this.log.debug({ spi: hex(sa.spi), type: ev.type, cause: ev.cause }, 'ESP SA lifetime event');
+    if (ev.type === 'sa-soft-expired') {
+      if (this.role === 'client' && sa.direction === 'outbound' && sa.owner !== undefined) {
+        this.applyIke(this.ike.startQuickMode(sa.owner, now), now);
+      }
+      return;
+    }
+    const link = this.peers.get(peerLinkKey(sa.peer.address, sa.peer.port));
+    if (sa.direction === 'inbound' && link !== undefined && !this.hasInboundSa(link)) this.dropPeer(link, now);
   }
 
   private reschedule(): void {

@@ -34,7 +34,10 @@ export interface NativeUdpOptions {
   address?: string;
   /** Datagrams per read and per send batch (default 64). */
   batch?: number;
-  /** Largest datagram accepted (default 4096: an MTU-sized ESP packet, or an IKE message). */
+  /**
+   * Largest datagram accepted (default 16384: an MTU-sized ESP packet, or an IKE message with certificates
+   * reassembled from fragments); larger ones are counted as oversize.
+   */
   maxDatagram?: number;
   logger?: Logger;
   /** Called after each received batch (flush queued sends here). */
@@ -71,7 +74,7 @@ export class NativeUdpSocket {
       np = new native.PacketPort(
         bound.fd,
         opts.batch ?? 64,
-        opts.maxDatagram ?? 4096,
+        opts.maxDatagram ?? 16384,
         PortMode.udp,
         (count) => {
           self!.deliver(count, onDatagram);

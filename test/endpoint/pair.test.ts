@@ -46,7 +46,9 @@ async function upPair(opts: PairOptions = {}, timeoutMs = 10_000): Promise<Pair>
   for (const c of p.clients) p.dial(c);
   await waitFor(
     'session-up on the server and every client',
-    () => p.server.of('session-up').length === p.clients.length && p.clients.every((c) => c.of('session-up').length === 1),
+    () =>
+      p.server.of('session-up').length === p.clients.length &&
+      p.clients.every((c) => c.of('session-up').length === 1),
     timeoutMs,
   );
   return p;
@@ -119,7 +121,10 @@ describe('endpoint pair: the whole chain comes up and carries IPv4', () => {
     const spoofed = icmpEcho('192.168.42.99', SERVER_TUNNEL_ADDRESS, 1, Buffer.from('spoofed'));
     const before = p.server.endpoint.counterSnapshot().datapath['ip-spoofed-source'] ?? 0;
     c.endpoint.outbound.packet(spoofed, 0, spoofed.length);
-    await waitFor('the spoof counter', () => (p.server.endpoint.counterSnapshot().datapath['ip-spoofed-source'] ?? 0) > before);
+    await waitFor(
+      'the spoof counter',
+      () => (p.server.endpoint.counterSnapshot().datapath['ip-spoofed-source'] ?? 0) > before,
+    );
     expect(p.server.device.packets).toHaveLength(0);
     // The same tunnel still carries a genuine packet afterwards.
     await roundTrip(p, c, 'after-spoof');
@@ -148,8 +153,17 @@ describe('endpoint pair: refusals leave nothing behind', () => {
       p.dial();
       await waitFor('auth-failed on the server', () => p.server.of('auth-failed').length > 0);
       expect(p.server.of('auth-failed')[0]).toMatchObject({ method, user: USER });
-      await waitFor('session-down on both sides', () => p.server.of('session-down').length > 0 && p.client.of('session-down').length > 0);
-      await waitFor('no session on either side', () => p.server.endpoint.sessions.size === 0 && p.client.endpoint.sessions.size === 0 && p.server.endpoint.l2tp.sessionCount === 0);
+      await waitFor(
+        'session-down on both sides',
+        () => p.server.of('session-down').length > 0 && p.client.of('session-down').length > 0,
+      );
+      await waitFor(
+        'no session on either side',
+        () =>
+          p.server.endpoint.sessions.size === 0 &&
+          p.client.endpoint.sessions.size === 0 &&
+          p.server.endpoint.l2tp.sessionCount === 0,
+      );
       expect(p.server.of('session-up')).toHaveLength(0);
       expect(p.client.of('session-up')).toHaveLength(0);
       expect(p.pool.leased).toBe(0);
@@ -176,7 +190,11 @@ describe('endpoint pair: teardown frees every SA, session and lease', () => {
     const p = await upPair();
     await p.client.endpoint.shutdown(200);
     await waitFor('server session-down', () => p.server.of('session-down').length > 0);
-    await waitFor('the server to hold nothing', () => Object.values(p.serverHoldings()).every((n) => n === 0), 5000);
+    await waitFor(
+      'the server to hold nothing',
+      () => Object.values(p.serverHoldings()).every((n) => n === 0),
+      5000,
+    );
     expect(p.serverHoldings()).toEqual(NOTHING);
     expect(p.clientHoldings()).toEqual(NOTHING);
     expect(p.client.of('session-down')).toHaveLength(1);
@@ -186,7 +204,11 @@ describe('endpoint pair: teardown frees every SA, session and lease', () => {
     const p = await upPair();
     await p.server.endpoint.shutdown(200);
     await waitFor('client session-down', () => p.client.of('session-down').length > 0);
-    await waitFor('the client to hold nothing', () => Object.values(p.clientHoldings()).every((n) => n === 0), 5000);
+    await waitFor(
+      'the client to hold nothing',
+      () => Object.values(p.clientHoldings()).every((n) => n === 0),
+      5000,
+    );
     expect(p.clientHoldings()).toEqual(NOTHING);
     expect(p.serverHoldings()).toEqual(NOTHING);
     expect(p.server.of('session-down')).toHaveLength(1);
@@ -222,7 +244,12 @@ describe('endpoint pair: NAT traversal', () => {
     const addrA = clientUp(a).localAddress;
     const addrB = clientUp(b).localAddress;
     expect(addrA).not.toBe(addrB);
-    expect(p.server.of('session-up').map((e) => e.user).sort()).toEqual(['alice', 'bob']);
+    expect(
+      p.server
+        .of('session-up')
+        .map((e) => e.user)
+        .sort(),
+    ).toEqual(['alice', 'bob']);
     await roundTrip(p, a, 'a');
     await roundTrip(p, b, 'b');
     // Each client received only its own reply.
@@ -231,11 +258,18 @@ describe('endpoint pair: NAT traversal', () => {
     // Client A may not use B's address.
     const stolen = icmpEcho(addrB, SERVER_TUNNEL_ADDRESS, 3, Buffer.from('stolen'));
     a.endpoint.outbound.packet(stolen, 0, stolen.length);
-    await waitFor('the spoof counter', () => (p.server.endpoint.counterSnapshot().datapath['ip-spoofed-source'] ?? 0) === 1);
+    await waitFor(
+      'the spoof counter',
+      () => (p.server.endpoint.counterSnapshot().datapath['ip-spoofed-source'] ?? 0) === 1,
+    );
     expect(p.server.device.packets).toHaveLength(2);
     // One leaves; the other keeps working and keeps its lease.
     await a.endpoint.shutdown(200);
-    await waitFor('one session left on the server', () => p.server.endpoint.sessions.size === 1 && p.pool.leased === 1, 5000);
+    await waitFor(
+      'one session left on the server',
+      () => p.server.endpoint.sessions.size === 1 && p.pool.leased === 1,
+      5000,
+    );
     await roundTrip(p, b, 'b-again');
   });
 });
@@ -295,5 +329,45 @@ describe('ipv4 test packets', () => {
     const pkt = udpPacket(SERVER_ADDRESS, SERVER_TUNNEL_ADDRESS, 1, 2, Buffer.from('abc'));
     expect(internetChecksum(pkt, 0, 20)).toBe(0);
     expect(internetChecksum(icmpEcho('1.2.3.4', '5.6.7.8', 1, Buffer.alloc(5)), 20)).toBe(0);
+  });
+});
+
+describe('endpoint pair: SA lifetimes and dead peers', () => {
+  it('the client rekeys ESP at its soft lifetime (new Quick Mode); traffic keeps flowing and the old SAs go', async () => {
+    const p = await upPair({ clients: [{ ike: { initiatorEspLifetimeSeconds: 3 } }] });
+    const c = p.client;
+    const address = clientUp(c).localAddress;
+    const firstSpi = c.of('sa-installed')[0].params.spiOut;
+    let seq = 0;
+    const sendOne = async () => {
+      const pkt = icmpEcho(address, SERVER_TUNNEL_ADDRESS, seq, Buffer.from(`rekey ${seq++}`));
+      expect(await carry(c, p.server, pkt)).toEqual(pkt);
+    };
+    // Soft expiry at 2 s (90 %), hard at 3 s: send through the cut-over and past the old SAs' end.
+    const end = Date.now() + 4000;
+    while (Date.now() < end) {
+      await sendOne();
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(c.of('sa-installed').length).toBeGreaterThanOrEqual(2);
+    expect(p.server.of('sa-installed').length).toBeGreaterThanOrEqual(2);
+    expect(c.endpoint.sad.list().some((sa) => sa.spi === firstSpi)).toBe(false);
+    expect(p.server.endpoint.sessions.size).toBe(1);
+    expect(c.of('session-down')).toHaveLength(0);
+    await roundTrip(p, c, 'after-rekey');
+  });
+
+  it('a client that vanishes: DPD (RFC 3706) declares it dead and the server frees its session and lease', async () => {
+    const p = await upPair({ serverIke: { dpdIdleMs: 300, dpdRetryMs: 200, dpdTries: 2 } });
+    expect(p.pool.leased).toBe(1);
+    p.net.cut(p.client.address);
+    await waitFor('server session-down', () => p.server.of('session-down').length > 0, 5000);
+    await waitFor(
+      'the server to hold nothing',
+      () => Object.values(p.serverHoldings()).every((n) => n === 0),
+      5000,
+    );
+    expect(p.serverHoldings()).toEqual(NOTHING);
+    expect(p.server.endpoint.ike.counters.snapshot()['peer-dead']).toBe(1);
   });
 });

@@ -60,7 +60,7 @@ export const SELFTEST: InteropCase = {
   summary: 'harness only: guest boots, ESP/L2TP/PPP modules load, guest pings the bridge address',
   network: 'bridge',
   guests: [{ role: 'selftest', expect: { kind: 'completes' } }],
-  timeoutSeconds: 120,
+  timeoutSeconds: 240,
 };
 
 /** The same over QEMU user networking: proves the NAT path (guest → 10.0.2.2 → 127.0.0.1 in the namespace). */
@@ -179,7 +179,6 @@ export const SERVER_CASES: readonly InteropCase[] = [
       },
     ],
     server: BASE_SERVER,
-    timeoutSeconds: 150,
   },
   {
     name: '10-two-behind-nat',

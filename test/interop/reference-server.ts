@@ -165,10 +165,11 @@ export function bootReferenceServer(boot: GuestBoot, spec: ServerSpec): Referenc
     ended = true;
   });
   const ready = (async () => {
-    const deadline = Date.now() + 120_000;
+    const deadline = Date.now() + boot.timeoutMs;
     while (!existsSync(join(boot.shareDir, 'ready'))) {
       if (ended) throw new Error(`reference server guest ended before it was ready (see ${boot.serialLog})`);
-      if (Date.now() > deadline) throw new Error('reference server guest not ready within 120 s');
+      if (Date.now() > deadline)
+        throw new Error(`reference server guest not ready within ${boot.timeoutMs / 1000} s`);
       await new Promise((r) => setTimeout(r, 500));
     }
   })();

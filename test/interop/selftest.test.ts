@@ -78,5 +78,5 @@ describe.skipIf(skip !== undefined)('interop harness self-test (QEMU guest, no s
     // The ping inside ESP: invisible without the keys, an ICMP echo request (type 8) with them.
     expect(fields([])).toBe('0x5e1f7e57');
     expect(fields(tsharkDecryptArgs(states))).toBe('0x5e1f7e57\t8');
-  }, 240_000);
+  }, 400_000);
 });

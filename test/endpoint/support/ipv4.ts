@@ -42,7 +42,13 @@ export function icmpEcho(src: string, dst: string, seq: number, payload: Buffer,
 }
 
 /** IPv4 + UDP with the RFC 768 pseudo-header checksum. */
-export function udpPacket(src: string, dst: string, srcPort: number, dstPort: number, payload: Buffer): Buffer {
+export function udpPacket(
+  src: string,
+  dst: string,
+  srcPort: number,
+  dstPort: number,
+  payload: Buffer,
+): Buffer {
   const out = Buffer.alloc(20 + 8 + payload.length);
   ipv4Header(out, 17, src, dst, srcPort ^ dstPort);
   out.writeUInt16BE(srcPort, 20);

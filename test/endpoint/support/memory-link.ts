@@ -7,8 +7,8 @@
  * Addresses are labels only: nothing here touches the host's network.
  */
 import { createHash } from 'node:crypto';
-import type { VpnEndpoint } from '../../../src/endpoint/vpn-endpoint.js';
 import type { InnerDevice, OuterAddress, OuterTransport } from '../../../src/endpoint/links.js';
+import type { VpnEndpoint } from '../../../src/endpoint/vpn-endpoint.js';
 import type { Rng } from '../../../src/util/clock.js';
 
 /** Deterministic bytes from a seed (counter-mode SHA-256). */
@@ -70,6 +70,8 @@ export class MemoryNetwork {
   private readonly natIn = new Map<number, OuterAddress>();
   private pending = 0;
   private closed = false;
+  /** Hosts whose link is cut: nothing to or from them gets through. */
+  private readonly cutOff = new Set<string>();
 
   constructor(opts: MemoryNetworkOptions = {}) {
     this.loss = opts.loss ?? 0;
@@ -84,7 +86,9 @@ export class MemoryNetwork {
     if (this.hosts.has(address)) throw new Error(`host ${address} already exists`);
     const host: Host = { address, behindNat: opts.behindNat ?? false, endpoint: undefined };
     this.hosts.set(address, host);
-    return { send: (local, remote, buf, offset, length) => this.send(host, local, remote, buf, offset, length) };
+    return {
+      send: (local, remote, buf, offset, length) => this.send(host, local, remote, buf, offset, length),
+    };
   }
 
   attach(address: string, endpoint: VpnEndpoint): void {
@@ -101,6 +105,12 @@ export class MemoryNetwork {
   /** Resolves once every datagram in flight has been delivered (and whatever that caused, recursively). */
   async settle(): Promise<void> {
     while (this.pending > 0) await new Promise((r) => setImmediate(r));
+  }
+
+  /** Cuts (or restores) `address`'s link: a client that vanished without a goodbye. */
+  cut(address: string, isCut = true): void {
+    if (isCut) this.cutOff.add(address);
+    else this.cutOff.delete(address);
   }
 
   /** Stops delivering anything (after a test). */
@@ -141,7 +151,11 @@ export class MemoryNetwork {
       this.wire.push({ ...onWire, data, verdict: 'unroutable' });
       return;
     }
-    if (this.loss > 0 && this.uniform() < this.loss) {
+    if (
+      this.cutOff.has(host.address) ||
+      this.cutOff.has(dest.address) ||
+      (this.loss > 0 && this.uniform() < this.loss)
+    ) {
       this.wire.push({ ...onWire, data, verdict: 'lost' });
       return;
     }

@@ -3,9 +3,11 @@
  * timers (so a lossy link converges in seconds on the real clock), an address pool, a users file, and a
  * recorder of every event each side emits.
  */
+
+import { LocalAuthenticator } from '../../../src/aaa/local-authenticator.js';
 import type { EndpointEvent } from '../../../src/endpoint/vpn-endpoint.js';
 import { VpnEndpoint } from '../../../src/endpoint/vpn-endpoint.js';
-import { LocalAuthenticator } from '../../../src/aaa/local-authenticator.js';
+import type { IkeConfigInput } from '../../../src/ike/config.js';
 import type { EspSuiteChoice } from '../../../src/ike/esp-policy.js';
 import type { AuthMethod } from '../../../src/ppp/auth-protocol.js';
 import type { AddressSource } from '../../../src/ppp/session.js';
@@ -65,6 +67,8 @@ export interface ClientSpec {
   readonly psk?: string;
   readonly authMethods?: readonly AuthMethod[];
   readonly esp?: readonly EspSuiteChoice[];
+  /** Extra IKE settings (ESP lifetime, …). */
+  readonly ike?: Partial<Omit<IkeConfigInput, 'psk'>>;
 }
 
 export interface PairOptions {
@@ -75,6 +79,8 @@ export interface PairOptions {
   readonly serverAuthMethods?: readonly AuthMethod[];
   readonly clients?: readonly ClientSpec[];
   readonly seed?: string;
+  /** Extra IKE settings for the server (DPD timers, …). */
+  readonly serverIke?: Partial<Omit<IkeConfigInput, 'psk'>>;
 }
 
 const SHORT_IKE = { retransmitInitialMs: 150, retransmitTries: 8 } as const;
@@ -115,7 +121,7 @@ export class Pair {
           ...SHORT_PPP,
         },
       },
-      ike: { psk: opts.serverPsk ?? PSK, ...SHORT_IKE },
+      ike: { psk: opts.serverPsk ?? PSK, ...SHORT_IKE, ...opts.serverIke },
       l2tp: { hostName: 'server', ...SHORT_L2TP },
       transport: this.net.host(SERVER_ADDRESS),
       device: this.server.device,
@@ -141,6 +147,7 @@ export class Pair {
           psk: spec.psk ?? PSK,
           ...SHORT_IKE,
           ...(spec.esp !== undefined ? { initiatorEsp: spec.esp } : {}),
+          ...spec.ike,
         },
         l2tp: { hostName: `client${i}`, ...SHORT_L2TP },
         transport: this.net.host(side.address, { behindNat: opts.nat === true }),

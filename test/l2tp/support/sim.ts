@@ -58,6 +58,8 @@ export class SimPair {
   readonly lns: L2tpEndpoint;
   readonly events: Event[] = [];
   readonly frames: { lac: Buffer[]; lns: Buffer[] } = { lac: [], lns: [] };
+  /** Every datagram as a side sent it (`tx`, before the link's losses) or received it (`rx`), in order. */
+  readonly trace: { side: Side; dir: 'tx' | 'rx'; data: Buffer }[] = [];
   private readonly wire: InFlight[] = [];
   private readonly rand: () => number;
   private seq = 0;
@@ -88,8 +90,10 @@ export class SimPair {
   /** Applies actions produced by `side`: sends go on the wire, the rest are recorded. */
   apply(side: Side, actions: readonly L2tpAction[]): void {
     for (const action of actions) {
-      if (action.type === 'send') this.transmit(side === 'lac' ? 'lns' : 'lac', action.data);
-      else if (action.type === 'ppp') this.frames[side].push(Buffer.from(action.frame));
+      if (action.type === 'send') {
+        this.trace.push({ side, dir: 'tx', data: action.data });
+        this.transmit(side === 'lac' ? 'lns' : 'lac', action.data);
+      } else if (action.type === 'ppp') this.frames[side].push(Buffer.from(action.frame));
       else this.events.push({ side, at: this.now, action });
     }
   }
@@ -123,6 +127,7 @@ export class SimPair {
       for (const w of due) {
         this.wire.splice(this.wire.indexOf(w), 1);
         const from = w.to === 'lac' ? LNS_ADDR : LAC_ADDR;
+        this.trace.push({ side: w.to, dir: 'rx', data: w.data });
         this.apply(w.to, this.endpoint(w.to).receive(from, w.data, this.now));
       }
       this.apply('lac', this.lac.tick(this.now));
