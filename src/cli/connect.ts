@@ -74,7 +74,8 @@ export function register(program: Command): void {
         `connected: ${info.address} on ${info.tun}, server ${info.serverAddress}, DNS ${info.dns.join(' ') || 'none'}`,
       );
       const reason = await new Promise<string>((resolve) => {
-        const stop = () => void client.close().then(() => resolve('local'));
+        // The first answer wins: a signal is a local teardown even though close() then ends the session.
+        const stop = () => resolve('local');
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
         client.ended.then(resolve);

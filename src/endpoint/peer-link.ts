@@ -3,6 +3,7 @@
  * ESP goes, from which of our addresses, and the UDP port its L2TP speaks from inside the SA (RFC 3193
  * section 4: normally 1701, but a LAC may use another). Several clients behind one NAT are several peers.
  */
+import type { EspSa } from '../esp/sa.js';
 import type { OuterAddress } from './links.js';
 
 export const L2TP_PORT = 1701;
@@ -17,6 +18,11 @@ export class PeerLink {
   clientFamily = 'unknown';
   /** Last time inbound ESP was reported to IKE for DPD (at most once a second). */
   lastLivenessNote = Number.NEGATIVE_INFINITY;
+  /**
+   * The send path's cached outbound SA (the SAD's newest for this peer), so a packet costs no key string.
+   * The endpoint clears it whenever it installs or removes an SA; a hard-expired SA is 'dead' and re-looked up.
+   */
+  outboundSa: EspSa | undefined;
   /** TEST ONLY: L2TP on plain UDP, without ESP (RFC 3193 forbids it; see `allowPlainL2tp`). */
   plain = false;
 

@@ -8,6 +8,7 @@
  * Synchronous and allocation-free for IPv4 data; anything else (IKE, L2TP control, LCP/auth/NCPs) leaves
  * the fast path through the context's hooks. Every refusal is counted; nothing throws.
  */
+import type { EspSa } from '../esp/sa.js';
 import { type DataParseResult, newParsedData, parseDataMessage } from '../l2tp/header.js';
 import { PppFrameView, parsePppFrame } from '../ppp/frame.js';
 import type { DataPathContext } from './datapath-context.js';
@@ -24,6 +25,7 @@ const NAT_KEEPALIVE = 0xff;
 export class InboundPath {
   private readonly parsed = newParsedData();
   private readonly frame = new PppFrameView();
+  private readonly peerOfSa = new WeakMap<EspSa, PeerLink>();
 
   constructor(private readonly ctx: DataPathContext) {}
 
@@ -67,7 +69,13 @@ export class InboundPath {
       return;
     }
     const sa = r.sa;
-    const peer = ctx.peers.get(peerLinkKey(sa.peer.address, sa.peer.port));
+    // The SA's peer link, remembered per SA so a packet costs no key string; a link the endpoint has since
+    // replaced or forgotten is looked up again.
+    let peer = this.peerOfSa.get(sa);
+    if (peer === undefined || ctx.peers.get(peer.key) !== peer) {
+      peer = ctx.peers.get(peerLinkKey(sa.peer.address, sa.peer.port));
+      if (peer !== undefined) this.peerOfSa.set(sa, peer);
+    }
     if (peer === undefined) {
       ctx.counters.count('esp-unknown-peer');
       return;

@@ -108,10 +108,14 @@ export class OutboundPath {
       ctx.transport.send(peer.local, peer.remote, plain, udp + UDP_HEADER, end - udp - UDP_HEADER);
       return true;
     }
-    const sa = ctx.sad.outboundForPeer(
-      peer.remote.address,
-      peer.remote.port === 0 ? undefined : peer.remote.port,
-    );
+    let sa = peer.outboundSa;
+    if (sa === undefined || sa.state === 'dead') {
+      sa = ctx.sad.outboundForPeer(
+        peer.remote.address,
+        peer.remote.port === 0 ? undefined : peer.remote.port,
+      );
+      peer.outboundSa = sa;
+    }
     if (sa === undefined) {
       ctx.counters.count('no-outbound-sa');
       return false;

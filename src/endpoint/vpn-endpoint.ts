@@ -9,7 +9,7 @@
 import type { Authenticator, AuthResult } from '../aaa/authenticator.js';
 import { CIPHERS, INTEGRITY } from '../crypto/registry.js';
 import { EspSa } from '../esp/sa.js';
-import { type SaEvent, SaDatabase } from '../esp/sa-database.js';
+import { SaDatabase, type SaEvent } from '../esp/sa-database.js';
 import type { ChildSaParams, IkeAction } from '../ike/actions.js';
 import type { IkeConfigInput } from '../ike/config.js';
 import { IkeEngine } from '../ike/engine.js';
@@ -160,6 +160,7 @@ export class VpnEndpoint implements DataPathContext {
     const later = this.clock.now();
     for (const sa of this.ike.ikeSas()) this.applyIke(this.ike.deleteIkeSa(sa.id, later), later);
     for (const sa of [...this.sad.list()]) this.sad.remove(sa);
+    this.forgetCachedSas();
     this.timer.cancel();
   }
 
@@ -244,8 +245,10 @@ export class VpnEndpoint implements DataPathContext {
       }
       return;
     }
+    this.forgetCachedSas();
     const link = this.peers.get(peerLinkKey(sa.peer.address, sa.peer.port));
-    if (sa.direction === 'inbound' && link !== undefined && !this.hasInboundSa(link)) this.dropPeer(link, now);
+    if (sa.direction === 'inbound' && link !== undefined && !this.hasInboundSa(link))
+      this.dropPeer(link, now);
   }
 
   private reschedule(): void {
@@ -357,6 +360,7 @@ export class VpnEndpoint implements DataPathContext {
       link.remote = remote;
       link.local = local;
     }
+    this.forgetCachedSas();
     link.ikeSaId = p.ikeSaId;
     link.spiIn = p.spiIn;
     link.spiOut = p.spiOut;
@@ -391,12 +395,18 @@ export class VpnEndpoint implements DataPathContext {
     }
     for (const sa of this.sad.list())
       if (sa.direction === 'outbound' && sa.spi === spiOut) this.sad.remove(sa);
+    this.forgetCachedSas();
     this.log.info({ spiIn: hex(spiIn), spiOut: hex(spiOut), reason }, 'IPsec SA deleted');
     if (peerKey === undefined || reason === 'rekeyed') return;
     const link = this.peers.get(peerKey);
     // With no SA left, the peer's L2TP tunnels cannot carry anything more (RFC 3193): clear them now rather
     // than after L2TP's retransmissions run out, so leases and sessions are freed at once.
     if (link !== undefined && !this.hasInboundSa(link)) this.dropPeer(link, now);
+  }
+
+  /** The send path caches each peer's outbound SA (peer-link.ts); any SA added or removed voids those. */
+  private forgetCachedSas(): void {
+    for (const link of this.peers.values()) link.outboundSa = undefined;
   }
 
   private hasInboundSa(link: PeerLink): boolean {

@@ -2,16 +2,15 @@
  * IKE engine configuration with issue 4's defaults. The PSK is looked up per peer through a function so
  * the server can keep several; RSA signatures (a later issue) will add a credential kind here.
  */
-import type { HashName } from '../crypto/registry.js';
-import type { Logger } from '../util/log.js';
-import { silentLogger } from '../util/log.js';
+import type { DhGroupId, HashName } from '../crypto/registry.js';
 import type { Rng } from '../util/clock.js';
 import { systemRng } from '../util/clock.js';
-import { DEFAULT_ESP_POLICY, type EspPolicy, type EspSuiteChoice } from './esp-policy.js';
+import type { Logger } from '../util/log.js';
+import { silentLogger } from '../util/log.js';
 import type { IdPayload } from './codec/identification.js';
-import { type CipherChoice, DEFAULT_PHASE1_POLICY, type Phase1Policy } from './policy.js';
+import { DEFAULT_ESP_POLICY, type EspPolicy, type EspSuiteChoice } from './esp-policy.js';
 import type { Endpoint } from './natt.js';
-import type { DhGroupId } from '../crypto/registry.js';
+import { type CipherChoice, DEFAULT_PHASE1_POLICY, type Phase1Policy } from './policy.js';
 
 /** Returns the PSK for a peer (by address, and by its ID payload once known), or undefined to refuse it. */
 export type PskLookup = (peer: Endpoint, id: IdPayload | undefined) => Buffer | undefined;
@@ -48,6 +47,10 @@ export interface IkeConfig {
   readonly initiatorPfsGroup: DhGroupId | undefined;
   readonly initiatorLifetimeSeconds: number;
   readonly initiatorEspLifetimeSeconds: number;
+  /** Initiator: send INITIAL-CONTACT in MM5 (RFC 2407 s4.6.3.3); off for a phase-1 rekey. */
+  readonly initialContact: boolean;
+  /** Initiator: give up a Main Mode not finished after this long. */
+  readonly initiatorTimeoutMs: number;
   /** Start Quick Mode as soon as Main Mode completes (initiator). */
   readonly autoQuickMode: boolean;
   /** L2TP's port in Quick Mode IDs (RFC 3193 section 4). */
@@ -90,6 +93,8 @@ export function resolveConfig(input: IkeConfigInput): IkeConfig {
     initiatorLifetimeSeconds: 28800,
     initiatorEspLifetimeSeconds: 3600,
     autoQuickMode: true,
+    initialContact: true,
+    initiatorTimeoutMs: 120_000,
     l2tpPort: 1701,
     ikePort: 500,
     nattPort: 4500,

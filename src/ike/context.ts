@@ -2,8 +2,9 @@
  * What every exchange handler shares: configuration, counters, the logger, the clock reading of the
  * current event and the list of actions being built.
  */
-import type { Counters } from '../util/counters.js';
+
 import type { Millis } from '../util/clock.js';
+import type { Counters } from '../util/counters.js';
 import type { Logger } from '../util/log.js';
 import type { IkeAction } from './actions.js';
 import type { IkeConfig } from './config.js';

@@ -5,11 +5,11 @@
  *
  *   node dist/src/ike/dev-responder.js --address 10.1.0.1 --psk secret [--aggressive] [--no-force-encap]
  */
-import { type Socket, createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { type Logger, createLogger } from '../util/log.js';
+import { createLogger, type Logger } from '../util/log.js';
 import type { ChildSaParams, IkeAction } from './actions.js';
 import type { IkeConfigInput } from './config.js';
 import { IkeEngine } from './engine.js';
@@ -82,7 +82,14 @@ export async function startIkeResponder(opts: IkeResponderOptions): Promise<IkeR
         if (msg.length < 4 || !msg.subarray(0, 4).equals(NON_ESP_MARKER)) return;
         data = msg.subarray(4);
       }
-      apply(engine.receive(data, { address: rinfo.address, port: rinfo.port }, { address: opts.address, port }, now()));
+      apply(
+        engine.receive(
+          data,
+          { address: rinfo.address, port: rinfo.port },
+          { address: opts.address, port },
+          now(),
+        ),
+      );
     });
     await new Promise<void>((resolve, reject) => {
       s.once('error', reject);
@@ -107,7 +114,14 @@ function printEvent(a: Exclude<IkeAction, { type: 'send' }>): void {
   let line: Record<string, unknown>;
   switch (a.type) {
     case 'ike-sa-up':
-      line = { event: 'ike-sa', id: a.ikeSaId, peer: `${a.peer.address}:${a.peer.port}`, suite: a.suite, client: a.clientFamily, natT: a.natT };
+      line = {
+        event: 'ike-sa',
+        id: a.ikeSaId,
+        peer: `${a.peer.address}:${a.peer.port}`,
+        suite: a.suite,
+        client: a.clientFamily,
+        natT: a.natT,
+      };
       break;
     case 'install-sa':
       line = {
@@ -122,7 +136,12 @@ function printEvent(a: Exclude<IkeAction, { type: 'send' }>): void {
       };
       break;
     case 'delete-sa':
-      line = { event: 'child-sa-deleted', ike: a.ikeSaId, spiIn: a.spiIn.toString(16).padStart(8, '0'), reason: a.reason };
+      line = {
+        event: 'child-sa-deleted',
+        ike: a.ikeSaId,
+        spiIn: a.spiIn.toString(16).padStart(8, '0'),
+        reason: a.reason,
+      };
       break;
     case 'ike-sa-down':
       line = { event: 'ike-sa-down', id: a.ikeSaId, reason: a.reason, notify: a.notify };
@@ -147,7 +166,9 @@ async function main(): Promise<void> {
     },
   });
   if (!values.address || !values.psk) {
-    process.stderr.write('usage: dev-responder --address A --psk K [--aggressive] [--no-force-encap] [--md5] [--raw-esp]\n');
+    process.stderr.write(
+      'usage: dev-responder --address A --psk K [--aggressive] [--no-force-encap] [--md5] [--raw-esp]\n',
+    );
     process.exit(2);
   }
   const config: Partial<IkeConfigInput> = {
@@ -157,7 +178,12 @@ async function main(): Promise<void> {
     phase1: values.md5 ? withMd5(DEFAULT_PHASE1_POLICY) : DEFAULT_PHASE1_POLICY,
     esp: { ...DEFAULT_ESP_POLICY, allowRawEsp: values['raw-esp'] },
   };
-  const r = await startIkeResponder({ address: values.address, psk: values.psk, config, onEvent: printEvent });
+  const r = await startIkeResponder({
+    address: values.address,
+    psk: values.psk,
+    config,
+    onEvent: printEvent,
+  });
   const stop = () => {
     void r.close().then(() => process.exit(0));
   };

@@ -4,18 +4,18 @@
  * encapsulation modes 1, 2, RFC 3947's 3 and 4, the drafts' 61443 and 61444), PFS groups and lifetimes.
  */
 import {
-  INTEGRITY,
   type CipherName,
   type CipherSpec,
+  cipherByEspId,
   type DhGroupId,
   type DhGroupSpec,
+  dhGroupById,
+  INTEGRITY,
   type IntegrityName,
   type IntegritySpec,
-  cipherByEspId,
-  dhGroupById,
   integrityByEspAuthId,
 } from '../crypto/registry.js';
-import { type DataAttribute, attributeNumber, numberAttribute } from './codec/attributes.js';
+import { attributeNumber, type DataAttribute, numberAttribute } from './codec/attributes.js';
 import { EncapsulationMode, IpsecAttr, LifeType, NotifyType, ProtocolId } from './codec/constants.js';
 import { IkeNotifyError } from './codec/errors.js';
 import type { Proposal, SaPayload, Transform } from './codec/sa.js';
@@ -175,10 +175,13 @@ export function chooseEsp(p: EspPolicy, sa: SaPayload, udpRequired: boolean): Es
       if (!parsed) continue;
       const mode = describeMode(parsed.encapsulationMode);
       if (!mode || (udpRequired && !mode.udp) || (!mode.udp && !p.allowRawEsp)) continue;
-      if (parsed.pfsGroup && (!p.pfsGroups.includes(parsed.pfsGroup.id) || parsed.pfsGroup.id === 1)) continue;
+      if (parsed.pfsGroup && (!p.pfsGroups.includes(parsed.pfsGroup.id) || parsed.pfsGroup.id === 1))
+        continue;
       const r = p.suites.findIndex(
         (s) =>
-          s.cipher === parsed.cipher.name && s.keyBits === parsed.keyBits && s.integrity === parsed.integrity?.name,
+          s.cipher === parsed.cipher.name &&
+          s.keyBits === parsed.keyBits &&
+          s.integrity === parsed.integrity?.name,
       );
       if (r < 0) continue;
       const score = p.prefer === 'client' ? order : r;

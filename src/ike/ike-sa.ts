@@ -11,10 +11,16 @@ import { HEADER_LENGTH, HeaderFlag } from './codec/constants.js';
 import { IkeDecodeError } from './codec/errors.js';
 import type { IsakmpHeader } from './codec/header.js';
 import type { IdPayload } from './codec/identification.js';
-import { type MessageHead, frameMessage } from './codec/message.js';
-import { type Payload, type PayloadChain, decodePayloads, encodePayloads, firstPayloadType } from './codec/payloads.js';
-import type { EspChoice } from './esp-policy.js';
+import { frameMessage, type MessageHead } from './codec/message.js';
+import {
+  decodePayloads,
+  encodePayloads,
+  firstPayloadType,
+  type Payload,
+  type PayloadChain,
+} from './codec/payloads.js';
 import type { Proposal } from './codec/sa.js';
+import type { EspChoice } from './esp-policy.js';
 import type { Endpoint } from './natt.js';
 import type { NatTVersion, PeerVendorInfo } from './vendor-ids.js';
 
@@ -172,10 +178,15 @@ export class IkeSa {
   }
 
   /** Decrypts an encrypted message body; the caller commits `lastBlock` as the next IV only once authenticated. */
-  open(header: IsakmpHeader, raw: Buffer, iv: Buffer): { chain: PayloadChain; plain: Buffer; lastBlock: Buffer } {
+  open(
+    header: IsakmpHeader,
+    raw: Buffer,
+    iv: Buffer,
+  ): { chain: PayloadChain; plain: Buffer; lastBlock: Buffer } {
     const bs = this.suite!.cipher.blockSize;
     const ct = raw.subarray(HEADER_LENGTH);
-    if (ct.length === 0 || ct.length % bs !== 0) throw new IkeDecodeError('encrypted body not a block multiple');
+    if (ct.length === 0 || ct.length % bs !== 0)
+      throw new IkeDecodeError('encrypted body not a block multiple');
     const plain = cbcDecrypt(this.cbcName(), this.keys!.encKey, iv, ct);
     const chain = decodePayloads(header.nextPayload, plain, true);
     return { chain, plain, lastBlock: Buffer.from(ct.subarray(ct.length - bs)) };

@@ -10,7 +10,7 @@ import { IkeNotifyError } from './codec/errors.js';
 import type { IsakmpHeader } from './codec/header.js';
 import { encodeMessage } from './codec/message.js';
 import type { DeletePayload, NotifyPayload } from './codec/notification.js';
-import { type Payload, encodePayloads } from './codec/payloads.js';
+import { encodePayloads, type Payload } from './codec/payloads.js';
 import type { EngineContext } from './context.js';
 import { sendTo } from './context.js';
 import type { IkeSa } from './ike-sa.js';
@@ -21,7 +21,11 @@ export function isakmpSpi(sa: IkeSa): Buffer {
   return Buffer.concat([sa.ckyI, sa.ckyR]);
 }
 
-export function notifyPayload(sa: IkeSa | undefined, notifyType: number, data: Buffer = Buffer.alloc(0)): NotifyPayload {
+export function notifyPayload(
+  sa: IkeSa | undefined,
+  notifyType: number,
+  data: Buffer = Buffer.alloc(0),
+): NotifyPayload {
   return {
     type: PayloadType.N,
     doi: DOI_IPSEC,
@@ -33,7 +37,13 @@ export function notifyPayload(sa: IkeSa | undefined, notifyType: number, data: B
 }
 
 export function deleteIkePayload(sa: IkeSa): DeletePayload {
-  return { type: PayloadType.D, doi: DOI_IPSEC, protocolId: ProtocolId.ISAKMP, spiSize: 16, spis: [isakmpSpi(sa)] };
+  return {
+    type: PayloadType.D,
+    doi: DOI_IPSEC,
+    protocolId: ProtocolId.ISAKMP,
+    spiSize: 16,
+    spis: [isakmpSpi(sa)],
+  };
 }
 
 export function deleteEspPayload(spisIn: readonly number[]): DeletePayload {
@@ -90,7 +100,13 @@ export function sendClearNotify(
     data: Buffer.alloc(0),
   };
   const data = encodeMessage(
-    { initiatorCookie: ckyI, responderCookie: ckyR, exchangeType: ExchangeType.Informational, flags: 0, messageId: 0 },
+    {
+      initiatorCookie: ckyI,
+      responderCookie: ckyR,
+      exchangeType: ExchangeType.Informational,
+      flags: 0,
+      messageId: 0,
+    },
     [n],
   );
   ctx.out.push({ type: 'send', to, from, data, nonEspMarker: from.port === ctx.cfg.nattPort });

@@ -10,7 +10,14 @@
  */
 import { generateDhKeyPair } from '../crypto/dh.js';
 import { CryptoError } from '../crypto/errors.js';
-import { deriveSkeyids, hashI, hashR, phase1EncryptionKey, phase1Iv, skeyidPsk } from '../crypto/ikev1-kdf.js';
+import {
+  deriveSkeyids,
+  hashI,
+  hashR,
+  phase1EncryptionKey,
+  phase1Iv,
+  skeyidPsk,
+} from '../crypto/ikev1-kdf.js';
 import { encodeAttributes, numberAttribute } from './codec/attributes.js';
 import {
   DOI_IPSEC,
@@ -25,16 +32,16 @@ import {
 } from './codec/constants.js';
 import { IkeNotifyError } from './codec/errors.js';
 import type { IsakmpHeader } from './codec/header.js';
-import { type IdPayload, addressToIdData, idDataToAddress } from './codec/identification.js';
+import { addressToIdData, type IdPayload, idDataToAddress } from './codec/identification.js';
 import { encodeMessage } from './codec/message.js';
 import type { OpaquePayload } from './codec/opaque.js';
-import { type Payload, type PayloadChain, encodePayloadBody } from './codec/payloads.js';
-import { type SaPayload, encodeSaBody } from './codec/sa.js';
+import { encodePayloadBody, type Payload, type PayloadChain } from './codec/payloads.js';
+import { encodeSaBody, type SaPayload } from './codec/sa.js';
 import { type EngineContext, sendReliably } from './context.js';
 import { IkeSa, payloadBody } from './ike-sa.js';
-import { type Endpoint, detectNat, natDHash } from './natt.js';
+import { detectNat, type Endpoint, natDHash } from './natt.js';
 import { choosePhase1, phase1Attributes, readPhase1Transform } from './policy.js';
-import { VendorId, clientFamily, recogniseVendorIds } from './vendor-ids.js';
+import { clientFamily, recogniseVendorIds, VendorId } from './vendor-ids.js';
 
 export const NONCE_BYTES = 32;
 
@@ -129,7 +136,14 @@ export function respondMm1(
   if (saIdx !== 0) throw new IkeNotifyError(NotifyType.PayloadMalformed, 'MM1 must start with SA');
   const proposal = chain.payloads[saIdx] as SaPayload;
   const choice = choosePhase1(ctx.cfg.phase1, proposal);
-  const sa = new IkeSa('responder', header.initiatorCookie, from, local, ctx.now, ctx.now + ctx.cfg.halfOpenTimeoutMs);
+  const sa = new IkeSa(
+    'responder',
+    header.initiatorCookie,
+    from,
+    local,
+    ctx.now,
+    ctx.now + ctx.cfg.halfOpenTimeoutMs,
+  );
   sa.ckyR = ctx.cfg.rng(8);
   sa.saiB = Buffer.from(payloadBody(body, chain, saIdx));
   const peerVids = vids(chain);
@@ -155,7 +169,12 @@ export function respondMm1(
   ];
   const log = ctx.log.child({ ike: sa.id, peer: `${from.address}:${from.port}` });
   log.info(
-    { client: clientFamily(sa.vendor), suite: sa.suiteName(), natT: sa.natT, lifetime: choice.effectiveLifetimeSeconds },
+    {
+      client: clientFamily(sa.vendor),
+      suite: sa.suiteName(),
+      natT: sa.natT,
+      lifetime: choice.effectiveLifetimeSeconds,
+    },
     'MM1: proposal chosen',
   );
   if (choice.legacyGroup) log.warn({ group: choice.group.id }, 'legacy Diffie-Hellman group accepted');
@@ -171,7 +190,10 @@ export function respondMm3(ctx: EngineContext, sa: IkeSa, raw: Buffer, chain: Pa
   const ni = chain.payloads[only(chain, PayloadType.NONCE)] as OpaquePayload;
   const s = sa.suite!;
   if (ke.data.length !== s.group.publicSize) {
-    throw new IkeNotifyError(NotifyType.InvalidKeyInformation, `KE of ${ke.data.length} bytes for group ${s.group.id}`);
+    throw new IkeNotifyError(
+      NotifyType.InvalidKeyInformation,
+      `KE of ${ke.data.length} bytes for group ${s.group.id}`,
+    );
   }
   sa.dh = generateDhKeyPair(s.group.id, ctx.cfg.rng);
   sa.gxi = ke.data;
@@ -186,7 +208,9 @@ export function respondMm3(ctx: EngineContext, sa: IkeSa, raw: Buffer, chain: Pa
     const det = detectNat(h, sa.ckyI, sa.ckyR, theirNatD, sa.local, sa.peer);
     sa.encapsulate = ctx.cfg.forceEncapsulation || det.localBehindNat || det.peerBehindNat;
     // Forced encapsulation (issue 4): a hash for the client that cannot match its own address.
-    const forPeer = ctx.cfg.forceEncapsulation ? ctx.cfg.rng(s.hash.size) : natDHash(h, sa.ckyI, sa.ckyR, sa.peer);
+    const forPeer = ctx.cfg.forceEncapsulation
+      ? ctx.cfg.rng(s.hash.size)
+      : natDHash(h, sa.ckyI, sa.ckyR, sa.peer);
     // Windows gets its own hash of our address back, so it never sees the server behind NAT (error 809).
     const forUs = sa.vendor?.windows ? theirNatD[0] : natDHash(h, sa.ckyI, sa.ckyR, sa.local);
     reply.push(opaque(natDType(sa), forPeer), opaque(natDType(sa), forUs));
@@ -223,7 +247,10 @@ export function respondMm5(
     payloadBody(plain, chain, idIdx),
   );
   if (!expect.equals((chain.payloads[hashIdx] as OpaquePayload).data)) {
-    throw new IkeNotifyError(NotifyType.AuthenticationFailed, 'HASH_I does not verify (wrong pre-shared key?)');
+    throw new IkeNotifyError(
+      NotifyType.AuthenticationFailed,
+      'HASH_I does not verify (wrong pre-shared key?)',
+    );
   }
   sa.iv = lastBlock;
   sa.peerId = chain.payloads[idIdx] as IdPayload;
@@ -265,7 +292,9 @@ function establish(ctx: EngineContext, sa: IkeSa): void {
   sa.expiresAt = ctx.now + sa.suite!.lifetimeSeconds * 1000;
   sa.dpdEnabled = sa.vendor?.dpd === true;
   ctx.counters.count('ike-sa-established');
-  const peerIdentity = sa.peerId ? idDataToAddress(sa.peerId.idType, sa.peerId.data) ?? sa.peerId.data.toString() : undefined;
+  const peerIdentity = sa.peerId
+    ? (idDataToAddress(sa.peerId.idType, sa.peerId.data) ?? sa.peerId.data.toString())
+    : undefined;
   ctx.out.push({
     type: 'ike-sa-up',
     ikeSaId: sa.id,
@@ -284,7 +313,14 @@ function establish(ctx: EngineContext, sa: IkeSa): void {
 
 /** Starts Main Mode: MM1 with our suites and vendor IDs. */
 export function initiateMm1(ctx: EngineContext, peer: Endpoint, local: Endpoint): IkeSa {
-  const sa = new IkeSa('initiator', ctx.cfg.rng(8), peer, local, ctx.now, ctx.now + ctx.cfg.halfOpenTimeoutMs);
+  const sa = new IkeSa(
+    'initiator',
+    ctx.cfg.rng(8),
+    peer,
+    local,
+    ctx.now,
+    ctx.now + ctx.cfg.initiatorTimeoutMs,
+  );
   const proposal: SaPayload = {
     type: PayloadType.SA,
     doi: DOI_IPSEC,
@@ -305,14 +341,22 @@ export function initiateMm1(ctx: EngineContext, peer: Endpoint, local: Endpoint)
   sa.saiB = encodeSaBody(proposal);
   sa.offered = proposal;
   sa.state = 'mm1';
-  sendReliably(ctx, sa, encodeMessage(sa.head(ExchangeType.IdentityProtection, 0, 0), [proposal, ...ourVids(sa, undefined)]), true);
+  sendReliably(
+    ctx,
+    sa,
+    encodeMessage(sa.head(ExchangeType.IdentityProtection, 0, 0), [proposal, ...ourVids(sa, undefined)]),
+    true,
+  );
   return sa;
 }
 
 /** MM2 → MM3. */
 export function initiatorMm2(ctx: EngineContext, sa: IkeSa, header: IsakmpHeader, chain: PayloadChain): void {
   const reply = chain.payloads[only(chain, PayloadType.SA)] as SaPayload;
-  const t = reply.proposals.length === 1 && reply.proposals[0].transforms.length === 1 ? reply.proposals[0].transforms[0] : undefined;
+  const t =
+    reply.proposals.length === 1 && reply.proposals[0].transforms.length === 1
+      ? reply.proposals[0].transforms[0]
+      : undefined;
   const parsed = t ? readPhase1Transform(t) : undefined;
   const offered = (sa.offered as SaPayload).proposals[0].transforms;
   if (!t || !parsed || !offered.some((o) => o.number === t.number && o.id === t.id)) {
@@ -348,7 +392,8 @@ export function initiatorMm4(ctx: EngineContext, sa: IkeSa, chain: PayloadChain)
   const ke = chain.payloads[only(chain, PayloadType.KE)] as OpaquePayload;
   const nr = chain.payloads[only(chain, PayloadType.NONCE)] as OpaquePayload;
   const s = sa.suite!;
-  if (ke.data.length !== s.group.publicSize) throw new IkeNotifyError(NotifyType.InvalidKeyInformation, 'KE size');
+  if (ke.data.length !== s.group.publicSize)
+    throw new IkeNotifyError(NotifyType.InvalidKeyInformation, 'KE size');
   sa.gxr = ke.data;
   sa.nr = nr.data;
   keyExchange(ctx, sa, ke.data, lookupPsk(ctx, sa));
@@ -363,19 +408,27 @@ export function initiatorMm4(ctx: EngineContext, sa: IkeSa, chain: PayloadChain)
   }
   const { idType, data } = addressToIdData(sa.local.address);
   const idi: IdPayload = { type: PayloadType.ID, idType, protocolId: 17, port: 500, data };
-  const hi = hashI(s.hash.name, sa.keys!.skeyid, sa.gxi!, sa.gxr!, sa.ckyI, sa.ckyR, sa.saiB, encodePayloadBody(idi));
-  const out: Payload[] = [
-    idi,
-    opaque(PayloadType.HASH, hi),
-    {
+  const hi = hashI(
+    s.hash.name,
+    sa.keys!.skeyid,
+    sa.gxi!,
+    sa.gxr!,
+    sa.ckyI,
+    sa.ckyR,
+    sa.saiB,
+    encodePayloadBody(idi),
+  );
+  const out: Payload[] = [idi, opaque(PayloadType.HASH, hi)];
+  if (ctx.cfg.initialContact) {
+    out.push({
       type: PayloadType.N,
       doi: DOI_IPSEC,
       protocolId: ProtocolId.ISAKMP,
       notifyType: NotifyType.InitialContact,
       spi: Buffer.concat([sa.ckyI, sa.ckyR]),
       data: Buffer.alloc(0),
-    },
-  ];
+    });
+  }
   const { data: msg, lastBlock } = sa.seal(sa.head(ExchangeType.IdentityProtection, 0, 0), out, sa.iv);
   sa.iv = lastBlock;
   sa.state = 'mm5';
@@ -388,7 +441,16 @@ export function initiatorMm6(ctx: EngineContext, sa: IkeSa, header: IsakmpHeader
   const idIdx = only(chain, PayloadType.ID);
   const hashIdx = only(chain, PayloadType.HASH);
   const s = sa.suite!;
-  const expect = hashR(s.hash.name, sa.keys!.skeyid, sa.gxr!, sa.gxi!, sa.ckyR, sa.ckyI, sa.saiB, payloadBody(plain, chain, idIdx));
+  const expect = hashR(
+    s.hash.name,
+    sa.keys!.skeyid,
+    sa.gxr!,
+    sa.gxi!,
+    sa.ckyR,
+    sa.ckyI,
+    sa.saiB,
+    payloadBody(plain, chain, idIdx),
+  );
   if (!expect.equals((chain.payloads[hashIdx] as OpaquePayload).data)) {
     throw new IkeNotifyError(NotifyType.AuthenticationFailed, 'HASH_R does not verify');
   }
@@ -399,4 +461,3 @@ export function initiatorMm6(ctx: EngineContext, sa: IkeSa, header: IsakmpHeader
   sa.lastSent = undefined;
   establish(ctx, sa);
 }
-

@@ -8,16 +8,16 @@
 import {
   CIPHERS,
   type CipherSpec,
-  HASHES,
+  cipherByIkeId,
   type DhGroupId,
   type DhGroupSpec,
+  dhGroupById,
+  HASHES,
   type HashName,
   type HashSpec,
-  cipherByIkeId,
-  dhGroupById,
   hashByIkeId,
 } from '../crypto/registry.js';
-import { type DataAttribute, attributeNumber, numberAttribute } from './codec/attributes.js';
+import { attributeNumber, type DataAttribute, numberAttribute } from './codec/attributes.js';
 import { AuthMethod, IkeAttr, KEY_IKE, LifeType, NotifyType, ProtocolId } from './codec/constants.js';
 import { IkeNotifyError } from './codec/errors.js';
 import type { Proposal, SaPayload, Transform } from './codec/sa.js';

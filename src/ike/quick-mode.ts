@@ -12,31 +12,44 @@
 import { generateDhKeyPair } from '../crypto/dh.js';
 import { CryptoError } from '../crypto/errors.js';
 import { keymat, phase2Iv, quickModeHash1, quickModeHash2, quickModeHash3 } from '../crypto/ikev1-kdf.js';
-import { DOI_IPSEC, EncapsulationMode, ExchangeType, IdType, NotifyType, PayloadType, ProtocolId, SIT_IDENTITY_ONLY } from './codec/constants.js';
+import type { ChildSaParams, EspKeys, TrafficSelector } from './actions.js';
+import {
+  DOI_IPSEC,
+  EncapsulationMode,
+  ExchangeType,
+  IdType,
+  NotifyType,
+  PayloadType,
+  ProtocolId,
+  SIT_IDENTITY_ONLY,
+} from './codec/constants.js';
 import { IkeNotifyError } from './codec/errors.js';
 import type { IsakmpHeader } from './codec/header.js';
-import { type IdPayload, type NatOaPayload, addressToIdData, idDataToAddress } from './codec/identification.js';
+import {
+  addressToIdData,
+  type IdPayload,
+  idDataToAddress,
+  type NatOaPayload,
+} from './codec/identification.js';
 import type { OpaquePayload } from './codec/opaque.js';
-import { type Payload, type PayloadChain, encodePayloads } from './codec/payloads.js';
+import { encodePayloads, type Payload, type PayloadChain } from './codec/payloads.js';
 import type { Proposal, SaPayload } from './codec/sa.js';
-import type { ChildSaParams, EspKeys, TrafficSelector } from './actions.js';
 import type { EngineContext } from './context.js';
 import { sendTo } from './context.js';
-import { type EspChoice, chooseEsp, describeMode, espAttributes, readEspTransform } from './esp-policy.js';
+import { chooseEsp, describeMode, type EspChoice, espAttributes, readEspTransform } from './esp-policy.js';
 import type { IkeSa, Phase2Exchange } from './ike-sa.js';
 import { NONCE_BYTES } from './main-mode.js';
 
 const UDP = 17;
 
 /** HASH payload followed by `rest`; the hash is computed over `rest`'s exact bytes (RFC 2409 s5.5). */
-function hashed(sa: IkeSa, rest: readonly Payload[], mac: (restBytes: Buffer) => Buffer): Buffer {
+export function hashed(rest: readonly Payload[], mac: (restBytes: Buffer) => Buffer): Buffer {
   const restBytes = encodePayloads(rest);
   const h = mac(restBytes);
   const head = Buffer.alloc(4 + h.length);
   head[0] = rest.length > 0 ? rest[0].type : PayloadType.None;
   head.writeUInt16BE(head.length, 2);
   h.copy(head, 4);
-  void sa;
   return Buffer.concat([head, restBytes]);
 }
 
@@ -63,7 +76,14 @@ export function phase2StartIv(sa: IkeSa, messageId: number): Buffer {
   return phase2Iv(s.hash.name, sa.iv, messageId, s.cipher.blockSize);
 }
 
-function newExchange(sa: IkeSa, messageId: number, role: 'initiator' | 'responder', iv: Buffer, ni: Buffer, spiIn: Buffer, expiresAt: number): Phase2Exchange {
+function newExchange(
+  messageId: number,
+  role: 'initiator' | 'responder',
+  iv: Buffer,
+  ni: Buffer,
+  spiIn: Buffer,
+  expiresAt: number,
+): Phase2Exchange {
   return {
     messageId,
     kind: 'quick',
@@ -87,7 +107,6 @@ function newExchange(sa: IkeSa, messageId: number, role: 'initiator' | 'responde
     expiresAt,
     installed: undefined,
   };
-  void sa;
 }
 
 function pfsSecret(ex: Phase2Exchange, peerKe: Buffer): Buffer {
@@ -114,8 +133,16 @@ function natOas(chain: PayloadChain): string[] {
 function checkIds(ctx: EngineContext, idci: IdPayload, idcr: IdPayload): IdPayload {
   const addrTypes: number[] = [IdType.Ipv4Addr, IdType.Ipv6Addr];
   const protoOk = (p: number) => p === 0 || p === UDP;
-  if (!addrTypes.includes(idci.idType) || !addrTypes.includes(idcr.idType) || !protoOk(idci.protocolId) || !protoOk(idcr.protocolId)) {
-    throw new IkeNotifyError(NotifyType.InvalidIdInformation, `QM IDs ${idci.idType}/${idci.protocolId} ${idcr.idType}/${idcr.protocolId}`);
+  if (
+    !addrTypes.includes(idci.idType) ||
+    !addrTypes.includes(idcr.idType) ||
+    !protoOk(idci.protocolId) ||
+    !protoOk(idcr.protocolId)
+  ) {
+    throw new IkeNotifyError(
+      NotifyType.InvalidIdInformation,
+      `QM IDs ${idci.idType}/${idci.protocolId} ${idcr.idType}/${idcr.protocolId}`,
+    );
   }
   if (idcr.port !== 0 && idcr.port !== ctx.cfg.l2tpPort) {
     throw new IkeNotifyError(NotifyType.InvalidIdInformation, `server port ${idcr.port} in IDcr`);
@@ -134,7 +161,12 @@ function splitKeys(choice: EspChoice, km: Buffer): EspKeys {
   };
 }
 
-function buildChild(ctx: EngineContext, sa: IkeSa, ex: Phase2Exchange, gxy: Buffer | undefined): ChildSaParams {
+function buildChild(
+  ctx: EngineContext,
+  sa: IkeSa,
+  ex: Phase2Exchange,
+  gxy: Buffer | undefined,
+): ChildSaParams {
   const c = ex.choice!;
   const prf = sa.suite!.hash.name;
   const bytes = c.keyBits / 8 + c.cipher.saltSize + (c.integrity?.keySize ?? 0);
@@ -180,7 +212,14 @@ function install(ctx: EngineContext, sa: IkeSa, params: ChildSaParams): void {
   ctx.counters.count('child-sa-installed');
   ctx.out.push({ type: 'install-sa', sa: params });
   ctx.log.info(
-    { ike: sa.id, spiIn: params.spiIn.toString(16), spiOut: params.spiOut.toString(16), cipher: params.cipher, integrity: params.integrity, udp: params.udpEncapsulation },
+    {
+      ike: sa.id,
+      spiIn: params.spiIn.toString(16),
+      spiOut: params.spiOut.toString(16),
+      cipher: params.cipher,
+      integrity: params.integrity,
+      udp: params.udpEncapsulation,
+    },
     'child SA installed',
   );
 }
@@ -207,17 +246,26 @@ export function respondQm1(ctx: EngineContext, sa: IkeSa, header: IsakmpHeader, 
     throw new IkeNotifyError(NotifyType.InvalidHashInformation, 'QM HASH(1) does not verify');
   }
   const p = chain.payloads;
-  if (p[1]?.type !== PayloadType.SA) throw new IkeNotifyError(NotifyType.PayloadMalformed, 'QM1 without SA second');
+  if (p[1]?.type !== PayloadType.SA)
+    throw new IkeNotifyError(NotifyType.PayloadMalformed, 'QM1 without SA second');
   const nonce = p.find((x): x is OpaquePayload => x.type === PayloadType.NONCE);
   if (!nonce) throw new IkeNotifyError(NotifyType.PayloadMalformed, 'QM1 without nonce');
   const ke = p.find((x): x is OpaquePayload => x.type === PayloadType.KE);
   const ids = p.filter((x): x is IdPayload => x.type === PayloadType.ID);
-  if (ids.length !== 0 && ids.length !== 2) throw new IkeNotifyError(NotifyType.InvalidIdInformation, `${ids.length} IDs in QM1`);
+  if (ids.length !== 0 && ids.length !== 2)
+    throw new IkeNotifyError(NotifyType.InvalidIdInformation, `${ids.length} IDs in QM1`);
   const choice = chooseEsp(ctx.cfg.esp, p[1] as SaPayload, sa.encapsulate);
   if ((choice.pfsGroup !== undefined) !== (ke !== undefined)) {
     throw new IkeNotifyError(NotifyType.InvalidKeyInformation, 'PFS group and KE disagree');
   }
-  const ex = newExchange(sa, mid, 'responder', lastBlock, nonce.data, ctx.allocateSpi(), ctx.now + ctx.cfg.exchangeLingerMs);
+  const ex = newExchange(
+    mid,
+    'responder',
+    lastBlock,
+    nonce.data,
+    ctx.allocateSpi(),
+    ctx.now + ctx.cfg.exchangeLingerMs,
+  );
   ex.choice = choice;
   ex.nr = ctx.cfg.rng(NONCE_BYTES);
   const oas = natOas(chain);
@@ -228,13 +276,21 @@ export function respondQm1(ctx: EngineContext, sa: IkeSa, header: IsakmpHeader, 
       type: PayloadType.SA,
       doi: DOI_IPSEC,
       situation: SIT_IDENTITY_ONLY,
-      proposals: [{ number: choice.proposal.number, protocolId: ProtocolId.ESP, spi: ex.spiIn, transforms: [choice.transform] }],
+      proposals: [
+        {
+          number: choice.proposal.number,
+          protocolId: ProtocolId.ESP,
+          spi: ex.spiIn,
+          transforms: [choice.transform],
+        },
+      ],
     },
     { type: PayloadType.NONCE, data: ex.nr },
   ];
   let gxy: Buffer | undefined;
   if (choice.pfsGroup && ke) {
-    if (ke.data.length !== choice.pfsGroup.publicSize) throw new IkeNotifyError(NotifyType.InvalidKeyInformation, 'QM KE size');
+    if (ke.data.length !== choice.pfsGroup.publicSize)
+      throw new IkeNotifyError(NotifyType.InvalidKeyInformation, 'QM KE size');
     ex.dh = generateDhKeyPair(choice.pfsGroup.id, ctx.cfg.rng);
     gxy = pfsSecret(ex, ke.data);
     rest.push({ type: PayloadType.KE, data: ex.dh.publicValue });
@@ -247,8 +303,13 @@ export function respondQm1(ctx: EngineContext, sa: IkeSa, header: IsakmpHeader, 
   if (choice.udpEncapsulation && choice.mode === 'transport' && sa.natT) {
     rest.push(...natOaPayloads(sa, sa.peer.address, sa.local.address, sa.local.address));
   }
-  const hash2 = hashed(sa, rest, (b) => quickModeHash2(prf, sa.keys!.a, mid, ex.ni, b));
-  const { data, lastBlock: next } = sa.sealBody(sa.head(ExchangeType.QuickMode, mid, 0), PayloadType.HASH, hash2, ex.iv);
+  const hash2 = hashed(rest, (b) => quickModeHash2(prf, sa.keys!.a, mid, ex.ni, b));
+  const { data, lastBlock: next } = sa.sealBody(
+    sa.head(ExchangeType.QuickMode, mid, 0),
+    PayloadType.HASH,
+    hash2,
+    ex.iv,
+  );
   ex.iv = next;
   ex.state = 'qm2';
   ex.lastReceived = raw;
@@ -262,9 +323,16 @@ export function respondQm1(ctx: EngineContext, sa: IkeSa, header: IsakmpHeader, 
   return ex;
 }
 
-export function respondQm3(ctx: EngineContext, sa: IkeSa, ex: Phase2Exchange, header: IsakmpHeader, raw: Buffer): void {
+export function respondQm3(
+  ctx: EngineContext,
+  sa: IkeSa,
+  ex: Phase2Exchange,
+  header: IsakmpHeader,
+  raw: Buffer,
+): void {
   const { chain, lastBlock, hash } = openPhase2(sa, header, raw, ex.iv);
-  if (chain.payloads.length !== 1) throw new IkeNotifyError(NotifyType.PayloadMalformed, 'QM3 carries more than HASH(3)');
+  if (chain.payloads.length !== 1)
+    throw new IkeNotifyError(NotifyType.PayloadMalformed, 'QM3 carries more than HASH(3)');
   if (!quickModeHash3(sa.suite!.hash.name, sa.keys!.a, ex.messageId, ex.ni, ex.nr!).equals(hash)) {
     throw new IkeNotifyError(NotifyType.InvalidHashInformation, 'QM HASH(3) does not verify');
   }
@@ -281,9 +349,20 @@ export function respondQm3(ctx: EngineContext, sa: IkeSa, ex: Phase2Exchange, he
 
 export function initiateQm1(ctx: EngineContext, sa: IkeSa): Phase2Exchange {
   const mid = ctx.allocateMessageId(sa);
-  const ex = newExchange(sa, mid, 'initiator', phase2StartIv(sa, mid), ctx.cfg.rng(NONCE_BYTES), ctx.allocateSpi(), ctx.now + ctx.cfg.halfOpenTimeoutMs);
+  const ex = newExchange(
+    mid,
+    'initiator',
+    phase2StartIv(sa, mid),
+    ctx.cfg.rng(NONCE_BYTES),
+    ctx.allocateSpi(),
+    ctx.now + ctx.cfg.halfOpenTimeoutMs,
+  );
   const udp = sa.encapsulate;
-  const mode = udp ? (sa.natT === 'draft' ? EncapsulationMode.UdpTransportDraft : EncapsulationMode.UdpTransport) : EncapsulationMode.Transport;
+  const mode = udp
+    ? sa.natT === 'draft'
+      ? EncapsulationMode.UdpTransportDraft
+      : EncapsulationMode.UdpTransport
+    : EncapsulationMode.Transport;
   const pfs = ctx.cfg.initiatorPfsGroup;
   const proposal: Proposal = {
     number: 1,
@@ -292,7 +371,12 @@ export function initiateQm1(ctx: EngineContext, sa: IkeSa): Phase2Exchange {
     transforms: ctx.cfg.initiatorEsp.map((suite, i) => ({
       number: i + 1,
       id: suite.cipher === 'aes-gcm-16' ? 20 : suite.cipher === 'aes-cbc' ? 12 : 3,
-      attributes: espAttributes({ suite, encapsulationMode: mode, pfsGroup: pfs, lifetimeSeconds: ctx.cfg.initiatorEspLifetimeSeconds }),
+      attributes: espAttributes({
+        suite,
+        encapsulationMode: mode,
+        pfsGroup: pfs,
+        lifetimeSeconds: ctx.cfg.initiatorEspLifetimeSeconds,
+      }),
     })),
   };
   const rest: Payload[] = [
@@ -305,13 +389,30 @@ export function initiateQm1(ctx: EngineContext, sa: IkeSa): Phase2Exchange {
   }
   const mine = addressToIdData(sa.local.address);
   const theirs = addressToIdData(sa.peer.address);
-  ex.idci = { type: PayloadType.ID, idType: mine.idType, protocolId: UDP, port: ctx.cfg.l2tpPort, data: mine.data };
-  ex.idcr = { type: PayloadType.ID, idType: theirs.idType, protocolId: UDP, port: ctx.cfg.l2tpPort, data: theirs.data };
+  ex.idci = {
+    type: PayloadType.ID,
+    idType: mine.idType,
+    protocolId: UDP,
+    port: ctx.cfg.l2tpPort,
+    data: mine.data,
+  };
+  ex.idcr = {
+    type: PayloadType.ID,
+    idType: theirs.idType,
+    protocolId: UDP,
+    port: ctx.cfg.l2tpPort,
+    data: theirs.data,
+  };
   rest.push(ex.idci, ex.idcr);
   if (udp && sa.natT) rest.push(...natOaPayloads(sa, sa.local.address, sa.peer.address, sa.local.address));
   ex.offered = proposal;
-  const body = hashed(sa, rest, (b) => quickModeHash1(sa.suite!.hash.name, sa.keys!.a, mid, b));
-  const { data, lastBlock } = sa.sealBody(sa.head(ExchangeType.QuickMode, mid, 0), PayloadType.HASH, body, ex.iv);
+  const body = hashed(rest, (b) => quickModeHash1(sa.suite!.hash.name, sa.keys!.a, mid, b));
+  const { data, lastBlock } = sa.sealBody(
+    sa.head(ExchangeType.QuickMode, mid, 0),
+    PayloadType.HASH,
+    body,
+    ex.iv,
+  );
   ex.iv = lastBlock;
   ex.lastSent = data;
   ex.retransmitWait = ctx.cfg.retransmitInitialMs;
@@ -322,7 +423,13 @@ export function initiateQm1(ctx: EngineContext, sa: IkeSa): Phase2Exchange {
   return ex;
 }
 
-export function initiatorQm2(ctx: EngineContext, sa: IkeSa, ex: Phase2Exchange, header: IsakmpHeader, raw: Buffer): void {
+export function initiatorQm2(
+  ctx: EngineContext,
+  sa: IkeSa,
+  ex: Phase2Exchange,
+  header: IsakmpHeader,
+  raw: Buffer,
+): void {
   const { chain, plain, lastBlock, hash } = openPhase2(sa, header, raw, ex.iv);
   const prf = sa.suite!.hash.name;
   if (!quickModeHash2(prf, sa.keys!.a, ex.messageId, ex.ni, afterHash(plain, chain)).equals(hash)) {
@@ -334,7 +441,14 @@ export function initiatorQm2(ctx: EngineContext, sa: IkeSa, ex: Phase2Exchange, 
   const t = prop?.transforms.length === 1 ? prop.transforms[0] : undefined;
   const parsed = t ? readEspTransform(t) : undefined;
   const mode = parsed ? describeMode(parsed.encapsulationMode) : undefined;
-  if (!prop || !t || !parsed || !mode || prop.spi.length !== 4 || !ex.offered!.transforms.some((o) => o.number === t.number && o.id === t.id)) {
+  if (
+    !prop ||
+    !t ||
+    !parsed ||
+    !mode ||
+    prop.spi.length !== 4 ||
+    !ex.offered!.transforms.some((o) => o.number === t.number && o.id === t.id)
+  ) {
     throw new IkeNotifyError(NotifyType.BadProposalSyntax, 'QM2 SA is not one of our transforms');
   }
   const nonce = p.find((x): x is OpaquePayload => x.type === PayloadType.NONCE);
@@ -367,7 +481,11 @@ export function initiatorQm2(ctx: EngineContext, sa: IkeSa, ex: Phase2Exchange, 
   ex.nr = nonce.data;
   ex.iv = lastBlock;
   const h3 = quickModeHash3(prf, sa.keys!.a, ex.messageId, ex.ni, ex.nr);
-  const { data, lastBlock: next } = sa.seal(sa.head(ExchangeType.QuickMode, ex.messageId, 0), [{ type: PayloadType.HASH, data: h3 }], ex.iv);
+  const { data, lastBlock: next } = sa.seal(
+    sa.head(ExchangeType.QuickMode, ex.messageId, 0),
+    [{ type: PayloadType.HASH, data: h3 }],
+    ex.iv,
+  );
   ex.iv = next;
   ex.state = 'done';
   ex.lastReceived = raw;

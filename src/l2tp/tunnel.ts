@@ -187,6 +187,12 @@ export class L2tpTunnel {
       );
       return;
     }
+    if (this.state === 'established' && !isSessionMessage(m.type)) {
+      // A setup message on an established tunnel: duplicates never get here (the channel drops them), so
+      // this is a confused peer; ignoring it keeps the tunnel rather than letting a stray message reset it.
+      this.ctx.counters.count('unexpected-message');
+      return;
+    }
     switch (m.type) {
       case MessageType.SCCRQ:
         this.onSccrq(out, m, now);

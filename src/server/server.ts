@@ -205,6 +205,23 @@ export class L2tpsecServer {
     this.tun.close();
   }
 
+  /**
+   * Gauges of what is alive right now (not counters: they fall back to 0), so `status --json` shows that a
+   * teardown left no IKE SA, ESP SA, L2TP tunnel or session behind.
+   */
+  liveState(): Record<string, number> {
+    const e = this.endpoint;
+    return {
+      ikeSas: e.ike.ikeSas().length,
+      ikeHalfOpen: e.ike.halfOpen,
+      espSas: e.sad.size,
+      l2tpTunnels: e.l2tp.tunnelCount,
+      l2tpSessions: e.l2tp.sessionCount,
+      pppSessions: e.sessions.size,
+      peers: e.peers.size,
+    };
+  }
+
   status(): StatusSnapshot {
     const now = Date.now();
     const sessions: SessionStatus[] = [];
@@ -233,7 +250,7 @@ export class L2tpsecServer {
       startedAt: new Date(this.startedAt).toISOString(),
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
       sessions,
-      counters: this.endpoint.counterSnapshot(),
+      counters: { ...this.endpoint.counterSnapshot(), live: this.liveState() },
       pool: { size: this.pool.size, available: this.pool.available, leased: this.pool.leased },
     };
   }

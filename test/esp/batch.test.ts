@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { naiveOpen, naiveSeal } from '../../bench/esp.js';
+import { naiveOpen, naiveSeal } from '../../bench/esp-reference.js';
 import { MAX_ESP_PAYLOAD } from '../../src/esp/transform.js';
 import { bytes, keysFor, SUITES, saPair } from './suites.js';
 

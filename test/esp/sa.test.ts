@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { naiveOpen, naiveSeal } from '../../bench/esp.js';
+import { naiveOpen, naiveSeal } from '../../bench/esp-reference.js';
 import { CIPHERS, INTEGRITY } from '../../src/crypto/registry.js';
 import { EspConfigError, EspSa, NEXT_HEADER_IPV4, NEXT_HEADER_UDP } from '../../src/esp/sa.js';
 import { ManualClock } from '../../src/util/clock.js';

@@ -1,6 +1,6 @@
 /** The ESP suites the tests run through, with deterministic keys (test helper, not a test file). */
 import { createHash } from 'node:crypto';
-import type { NaiveSa } from '../../bench/esp.js';
+import type { NaiveSa } from '../../bench/esp-reference.js';
 import { CIPHERS, type CipherSpec, INTEGRITY, type IntegritySpec } from '../../src/crypto/registry.js';
 import { EspSa, type EspSaConfig } from '../../src/esp/sa.js';
 

@@ -6,7 +6,7 @@ import { IkeDecodeError } from '../../src/ike/codec/errors.js';
 import { decodeHeader, encodeHeader } from '../../src/ike/codec/header.js';
 import { addressToIdData, idDataToAddress } from '../../src/ike/codec/identification.js';
 import { decodeMessage, encodeMessage } from '../../src/ike/codec/message.js';
-import { type Payload, decodePayloads, encodePayloads } from '../../src/ike/codec/payloads.js';
+import { decodePayloads, encodePayloads, type Payload } from '../../src/ike/codec/payloads.js';
 import type { SaPayload } from '../../src/ike/codec/sa.js';
 import vectors from '../../vectors/ike-isakmp.json' with { type: 'json' };
 
@@ -35,7 +35,9 @@ describe('ISAKMP header (RFC 2408 s3.1)', () => {
       length: 28,
     };
     const b = encodeHeader(h);
-    expect(b.toString('hex')).toBe('0102030405060708' + '1112131415161718' + '08' + '10' + '20' + '01' + 'deadbeef' + '0000001c');
+    expect(b.toString('hex')).toBe(
+      '0102030405060708' + '1112131415161718' + '08' + '10' + '20' + '01' + 'deadbeef' + '0000001c',
+    );
     expect(decodeHeader(b)).toEqual(h);
   });
 
@@ -53,7 +55,9 @@ describe('ISAKMP header (RFC 2408 s3.1)', () => {
     });
     expect(notifyOf(() => decodeHeader(b))).toBe(NotifyType.InvalidMajorVersion);
     b[17] = 0x10;
-    expect(notifyOf(() => decodeHeader(Buffer.concat([b, Buffer.alloc(1)])))).toBe(NotifyType.UnequalPayloadLengths);
+    expect(notifyOf(() => decodeHeader(Buffer.concat([b, Buffer.alloc(1)])))).toBe(
+      NotifyType.UnequalPayloadLengths,
+    );
   });
 });
 
@@ -120,7 +124,13 @@ const GOLDEN: { name: string; payload: Payload; body: string }[] = [
   },
   {
     name: 'ID_IPV6_ADDR (RFC 2407 s4.6.2.7)',
-    payload: { type: PayloadType.ID, idType: 5, protocolId: 17, port: 500, data: hex('20010db8000000000000000000000001') },
+    payload: {
+      type: PayloadType.ID,
+      idType: 5,
+      protocolId: 17,
+      port: 500,
+      data: hex('20010db8000000000000000000000001'),
+    },
     body: '05 11 01f4 20010db8000000000000000000000001',
   },
   {
@@ -130,17 +140,37 @@ const GOLDEN: { name: string; payload: Payload; body: string }[] = [
   },
   {
     name: 'N(INITIAL-CONTACT) with the ISAKMP SPI (RFC 2408 s3.14, RFC 2407 s4.6.3.3)',
-    payload: { type: PayloadType.N, doi: 1, protocolId: 1, notifyType: 24578, spi: hex('0102030405060708a1a2a3a4a5a6a7a8'), data: Buffer.alloc(0) },
+    payload: {
+      type: PayloadType.N,
+      doi: 1,
+      protocolId: 1,
+      notifyType: 24578,
+      spi: hex('0102030405060708a1a2a3a4a5a6a7a8'),
+      data: Buffer.alloc(0),
+    },
     body: '00000001 01 10 6002 0102030405060708a1a2a3a4a5a6a7a8',
   },
   {
     name: 'N(R-U-THERE) seq 7 (RFC 3706 s5)',
-    payload: { type: PayloadType.N, doi: 1, protocolId: 1, notifyType: 36136, spi: hex('0102030405060708a1a2a3a4a5a6a7a8'), data: hex('00000007') },
+    payload: {
+      type: PayloadType.N,
+      doi: 1,
+      protocolId: 1,
+      notifyType: 36136,
+      spi: hex('0102030405060708a1a2a3a4a5a6a7a8'),
+      data: hex('00000007'),
+    },
     body: '00000001 01 10 8d28 0102030405060708a1a2a3a4a5a6a7a8 00000007',
   },
   {
     name: 'D of two ESP SPIs (RFC 2408 s3.15)',
-    payload: { type: PayloadType.D, doi: 1, protocolId: 3, spiSize: 4, spis: [hex('c0ffee01'), hex('c0ffee02')] },
+    payload: {
+      type: PayloadType.D,
+      doi: 1,
+      protocolId: 3,
+      spiSize: 4,
+      spis: [hex('c0ffee01'), hex('c0ffee02')],
+    },
     body: '00000001 03 04 0002 c0ffee01 c0ffee02',
   },
   {
@@ -176,7 +206,14 @@ const GOLDEN: { name: string; payload: Payload; body: string }[] = [
       type: PayloadType.SA,
       doi: 1,
       situation: 1,
-      proposals: [{ number: 1, protocolId: 1, spi: Buffer.alloc(0), transforms: [{ number: 1, id: 1, attributes: [{ type: 1, value: 7 }] }] }],
+      proposals: [
+        {
+          number: 1,
+          protocolId: 1,
+          spi: Buffer.alloc(0),
+          transforms: [{ number: 1, id: 1, attributes: [{ type: 1, value: 7 }] }],
+        },
+      ],
     },
     body: '00000001 00000001 ' + '00 00 0014 01 01 00 01 ' + '00 00 000c 01 01 0000 80010007',
   },
@@ -204,19 +241,33 @@ describe('payload codecs, golden bytes', () => {
 
   it('typed errors: unknown payload type, bad lengths, bad nesting, DOI, trailing bytes', () => {
     expect(notifyOf(() => decodePayloads(99, hex('00000004')))).toBe(NotifyType.InvalidPayloadType);
-    expect(notifyOf(() => decodePayloads(PayloadType.HASH, hex('00000003')))).toBe(NotifyType.PayloadMalformed);
-    expect(notifyOf(() => decodePayloads(PayloadType.HASH, hex('00000009 0102')))).toBe(NotifyType.PayloadMalformed);
-    expect(notifyOf(() => decodePayloads(PayloadType.HASH, hex('00000006 0102 ff')))).toBe(NotifyType.PayloadMalformed);
+    expect(notifyOf(() => decodePayloads(PayloadType.HASH, hex('00000003')))).toBe(
+      NotifyType.PayloadMalformed,
+    );
+    expect(notifyOf(() => decodePayloads(PayloadType.HASH, hex('00000009 0102')))).toBe(
+      NotifyType.PayloadMalformed,
+    );
+    expect(notifyOf(() => decodePayloads(PayloadType.HASH, hex('00000006 0102 ff')))).toBe(
+      NotifyType.PayloadMalformed,
+    );
     expect(decodePayloads(PayloadType.HASH, hex('00000006 0102 00'), true).end).toBe(6);
     // SA with DOI 2, then a transform count that disagrees with the chain.
-    expect(notifyOf(() => decodePayloads(PayloadType.SA, hex('0000000c 00000002 00000001')))).toBe(NotifyType.DoiNotSupported);
+    expect(notifyOf(() => decodePayloads(PayloadType.SA, hex('0000000c 00000002 00000001')))).toBe(
+      NotifyType.DoiNotSupported,
+    );
     const sa = encodePayloads([GOLDEN[GOLDEN.length - 1].payload]);
     sa[4 + 8 + 7] = 2;
     expect(notifyOf(() => decodePayloads(PayloadType.SA, sa))).toBe(NotifyType.BadProposalSyntax);
     // A nonce shorter than 8 bytes (RFC 2409 s5), an IPv4 ID with 3 address bytes.
-    expect(notifyOf(() => decodePayloads(PayloadType.NONCE, hex('00000008 01020304')))).toBe(NotifyType.PayloadMalformed);
-    expect(notifyOf(() => decodePayloads(PayloadType.ID, hex('0000000b 01110000 0a0000')))).toBe(NotifyType.PayloadMalformed);
-    expect(notifyOf(() => decodePayloads(PayloadType.D, hex('0000000d 00000001 0304 0002 01')))).toBe(NotifyType.PayloadMalformed);
+    expect(notifyOf(() => decodePayloads(PayloadType.NONCE, hex('00000008 01020304')))).toBe(
+      NotifyType.PayloadMalformed,
+    );
+    expect(notifyOf(() => decodePayloads(PayloadType.ID, hex('0000000b 01110000 0a0000')))).toBe(
+      NotifyType.PayloadMalformed,
+    );
+    expect(notifyOf(() => decodePayloads(PayloadType.D, hex('0000000d 00000001 0304 0002 01')))).toBe(
+      NotifyType.PayloadMalformed,
+    );
   });
 
   it('address helpers round-trip IPv4 and IPv6', () => {
@@ -245,9 +296,16 @@ describe('fuzz: random bytes never escape as anything but IkeDecodeError', () =>
   it('round trip of random SA payloads', () => {
     const attr = fc.oneof(
       fc.record({ type: fc.integer({ min: 0, max: 0x7fff }), value: fc.integer({ min: 0, max: 0xffff }) }),
-      fc.record({ type: fc.integer({ min: 0, max: 0x7fff }), value: fc.uint8Array({ maxLength: 8 }).map((u) => Buffer.from(u)) }),
+      fc.record({
+        type: fc.integer({ min: 0, max: 0x7fff }),
+        value: fc.uint8Array({ maxLength: 8 }).map((u) => Buffer.from(u)),
+      }),
     );
-    const transform = fc.record({ number: fc.integer({ min: 0, max: 255 }), id: fc.integer({ min: 0, max: 255 }), attributes: fc.array(attr, { maxLength: 5 }) });
+    const transform = fc.record({
+      number: fc.integer({ min: 0, max: 255 }),
+      id: fc.integer({ min: 0, max: 255 }),
+      attributes: fc.array(attr, { maxLength: 5 }),
+    });
     const proposal = fc.record({
       number: fc.integer({ min: 0, max: 255 }),
       protocolId: fc.integer({ min: 0, max: 255 }),

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { CipherChoice } from '../../src/ike/policy.js';
-import type { EspSuiteChoice } from '../../src/ike/esp-policy.js';
-import type { HashName, DhGroupId } from '../../src/crypto/registry.js';
+import type { DhGroupId, HashName } from '../../src/crypto/registry.js';
 import type { IkeAction } from '../../src/ike/actions.js';
-import { CLIENT, SERVER, installs, pair } from './harness.js';
+import type { EspSuiteChoice } from '../../src/ike/esp-policy.js';
+import type { CipherChoice } from '../../src/ike/policy.js';
+import { CLIENT, installs, pair, SERVER } from './harness.js';
 
 function ups(seen: readonly IkeAction[]) {
   return seen.filter((a) => a.type === 'ike-sa-up');
@@ -79,8 +79,14 @@ describe('Main Mode + Quick Mode between l2tpsec initiator and responder', () =>
 
   for (const e of ESP) {
     it(`ESP ${e.cipher}-${e.keyBits}/${e.integrity ?? 'aead'}`, () => {
-      const { link, initiator } = pair({}, { initiatorEsp: [e] }, `esp-${e.cipher}-${e.keyBits}-${e.integrity}`);
-      const { r } = expectMatchingPair(link.run(initiator.initiate(SERVER, CLIENT, link.clock.now()).actions));
+      const { link, initiator } = pair(
+        {},
+        { initiatorEsp: [e] },
+        `esp-${e.cipher}-${e.keyBits}-${e.integrity}`,
+      );
+      const { r } = expectMatchingPair(
+        link.run(initiator.initiate(SERVER, CLIENT, link.clock.now()).actions),
+      );
       expect([r.cipher, r.encryptionKeyBits, r.integrity]).toEqual([e.cipher, e.keyBits, e.integrity]);
       expect(r.inbound.encryption).toHaveLength(e.keyBits / 8);
       expect(r.inbound.salt).toHaveLength(e.cipher === 'aes-gcm-16' ? 4 : 0);
@@ -91,7 +97,9 @@ describe('Main Mode + Quick Mode between l2tpsec initiator and responder', () =>
     const { link, initiator } = pair({}, { initiatorPfsGroup: 14 }, 'pfs');
     const { r } = expectMatchingPair(link.run(initiator.initiate(SERVER, CLIENT, link.clock.now()).actions));
     const plain = pair({}, {}, 'pfs');
-    const { r: r2 } = expectMatchingPair(plain.link.run(plain.initiator.initiate(SERVER, CLIENT, 1000).actions));
+    const { r: r2 } = expectMatchingPair(
+      plain.link.run(plain.initiator.initiate(SERVER, CLIENT, 1000).actions),
+    );
     expect(r.spiIn).toBe(r2.spiIn); // same seeded randomness…
     expect(r.inbound.encryption.equals(r2.inbound.encryption)).toBe(false); // …but g(qm)^xy enters KEYMAT
   });
@@ -114,7 +122,10 @@ describe('Main Mode + Quick Mode between l2tpsec initiator and responder', () =>
   });
 
   it('with raw ESP allowed and no forcing, plain transport mode is negotiated', () => {
-    const { link, initiator, responder } = pair({ forceEncapsulation: false, esp: { ...pair().responder.cfg.esp, allowRawEsp: true } });
+    const { link, initiator, responder } = pair({
+      forceEncapsulation: false,
+      esp: { ...pair().responder.cfg.esp, allowRawEsp: true },
+    });
     const { r } = expectMatchingPair(link.run(initiator.initiate(SERVER, CLIENT, link.clock.now()).actions));
     expect(r.udpEncapsulation).toBe(false);
     expect(responder.counters.get('no-proposal-chosen')).toBe(0);
@@ -127,7 +138,9 @@ describe('Main Mode + Quick Mode between l2tpsec initiator and responder', () =>
     expect(seen.find((a) => a.type === 'ike-sa-down')).toMatchObject({ reason: 'failed' });
     expect(responder.ikeSas()).toHaveLength(0);
     expect(initiator.ikeSas()).toHaveLength(0);
-    expect(responder.counters.get('malformed') + responder.counters.get('authentication-failed')).toBeGreaterThan(0);
+    expect(
+      responder.counters.get('malformed') + responder.counters.get('authentication-failed'),
+    ).toBeGreaterThan(0);
     expect(responder.halfOpen).toBe(0);
   });
 });

@@ -12,9 +12,10 @@ import { ManualClock, type Rng } from '../../src/util/clock.js';
 export function seededRng(seed: string): Rng {
   let counter = 0;
   return (n) => {
-    const out = Buffer.alloc(n);
+    // Math.floor mirrors randomBytes() on a fractional count (src/crypto asks for 420/8 bytes for group 15).
+    const out = Buffer.alloc(Math.floor(n));
     let off = 0;
-    while (off < n) {
+    while (off < out.length) {
       const block = createHash('sha256').update(`${seed}:${counter++}`).digest();
       off += block.copy(out, off);
     }
@@ -31,6 +32,38 @@ export class Link {
   readonly log: IkeAction[] = [];
   readonly sent: SendAction[] = [];
   filter: Filter = () => 'pass';
+  /** Source NAT: private address → public address, with a port per private endpoint. */
+  private readonly nats = new Map<string, string>();
+  private readonly natOut = new Map<string, number>();
+  private readonly natIn = new Map<string, { address: string; port: number }>();
+  private nextNatPort = 40000;
+
+  /** Puts the engine at `privateAddress` behind a NAT that rewrites its source to `publicAddress`. */
+  natBehind(privateAddress: string, publicAddress: string): void {
+    this.nats.set(privateAddress, publicAddress);
+  }
+
+  private translate(a: SendAction): {
+    from: { address: string; port: number };
+    to: { address: string; port: number };
+    dst: string;
+  } {
+    let from = a.from;
+    const pub = this.nats.get(a.from.address);
+    if (pub) {
+      const k = `${a.from.address}:${a.from.port}`;
+      let port = this.natOut.get(k);
+      if (port === undefined) {
+        port = this.nextNatPort++;
+        this.natOut.set(k, port);
+        this.natIn.set(`${pub}:${port}`, a.from);
+      }
+      from = { address: pub, port };
+    }
+    const back = this.natIn.get(`${a.to.address}:${a.to.port}`);
+    const to = back ?? a.to;
+    return { from, to, dst: to.address };
+  }
 
   add(address: string, engine: IkeEngine): IkeEngine {
     this.engines.set(address, engine);
@@ -52,11 +85,13 @@ export class Link {
       const verdict = this.filter(a, this.sent.length);
       this.sent.push(a);
       if (verdict === 'drop') continue;
-      const dst = this.engines.get(a.to.address);
+      const t = this.translate(a);
+      const dst = this.engines.get(t.dst);
       if (!dst) continue;
       const data = Buffer.isBuffer(verdict) ? verdict : a.data;
       const times = verdict === 'dup' ? 2 : 1;
-      for (let i = 0; i < times; i++) queue.push(...dst.receive(Buffer.from(data), a.from, a.to, this.clock.now()));
+      for (let i = 0; i < times; i++)
+        queue.push(...dst.receive(Buffer.from(data), t.from, t.to, this.clock.now()));
     }
     return seen;
   }
@@ -89,8 +124,14 @@ export function pair(
   seed = 'ike',
 ): { link: Link; responder: IkeEngine; initiator: IkeEngine } {
   const link = new Link();
-  const responder = link.add(SERVER.address, new IkeEngine({ psk: 'secret', rng: seededRng(`${seed}-r`), ...server }));
-  const initiator = link.add(CLIENT.address, new IkeEngine({ psk: 'secret', rng: seededRng(`${seed}-i`), ...client }));
+  const responder = link.add(
+    SERVER.address,
+    new IkeEngine({ psk: 'secret', rng: seededRng(`${seed}-r`), ...server }),
+  );
+  const initiator = link.add(
+    CLIENT.address,
+    new IkeEngine({ psk: 'secret', rng: seededRng(`${seed}-i`), ...client }),
+  );
   return { link, responder, initiator };
 }
 

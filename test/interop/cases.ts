@@ -79,6 +79,7 @@ export const SERVER_CASES: readonly InteropCase[] = [
     network: 'bridge',
     guests: [connects(BASELINE_CLIENT)],
     server: BASE_SERVER,
+    capture: [{ filter: 'esp && udp.port == 4500', present: true, because: 'forceencaps=yes' }],
   },
   {
     name: '02-nat',
@@ -86,6 +87,9 @@ export const SERVER_CASES: readonly InteropCase[] = [
     network: 'slirp',
     guests: [connects({ ...BASELINE_CLIENT, forceEncaps: false })],
     server: BASE_SERVER,
+    capture: [
+      { filter: 'esp && udp.port == 4500', present: true, because: 'NAT detected: ESP floats to UDP 4500' },
+    ],
   },
   {
     name: '03-raw-esp',
@@ -93,6 +97,10 @@ export const SERVER_CASES: readonly InteropCase[] = [
     network: 'bridge',
     guests: [connects({ ...BASELINE_CLIENT, forceEncaps: false })],
     server: { ...BASE_SERVER, rawEsp: true },
+    capture: [
+      { filter: 'esp && !udp', present: true, because: 'no NAT, no forced encapsulation: raw ESP (IP 50)' },
+      { filter: 'udp.port == 4500', present: false, because: 'nothing to float to 4500 for' },
+    ],
   },
   {
     name: '03b-server-forces-udp',
@@ -100,6 +108,10 @@ export const SERVER_CASES: readonly InteropCase[] = [
     network: 'bridge',
     guests: [connects({ ...BASELINE_CLIENT, forceEncaps: false })],
     server: { ...BASE_SERVER, rawEsp: false, forceEncapsulation: true },
+    capture: [
+      { filter: 'esp && udp.port == 4500', present: true, because: 'the server forces UDP encapsulation' },
+      { filter: 'esp && !udp', present: false, because: 'no raw ESP once encapsulation is forced' },
+    ],
   },
   {
     name: '04-legacy-3des',

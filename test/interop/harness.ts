@@ -4,6 +4,7 @@
  * verdict per guest. Everything a case produced stays in `test-results/interop/<case>/`; namespaces and
  * processes are gone afterwards whether the case passed, failed or threw.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Capture, startCapture } from './capture.js';
@@ -47,6 +48,15 @@ export interface InteropCase {
    * "the server frees everything"). Each returns undefined when satisfied, else what is wrong.
    */
   serverChecks?: readonly ServerCheck[];
+  /** What the host-side capture must (or must not) hold, as Wireshark display filters. */
+  capture?: readonly CaptureExpectation[];
+}
+
+export interface CaptureExpectation {
+  filter: string;
+  present: boolean;
+  /** Why, in the words of the case (printed when it does not hold). */
+  because: string;
 }
 
 export interface ServerCheck {
@@ -209,7 +219,7 @@ export async function runCase(c: InteropCase, opts: RunOptions = {}): Promise<Ca
     if (server) {
       for (const check of c.serverChecks ?? []) {
         const problem = await check.run({ net, dir });
-        if (problem !== undefined) serverProblems.push(`${check.name}: ${problem}`);
+        if (problem !== undefined) serverProblems.push(`server ${check.name}: ${problem}`);
       }
     }
   } catch (err) {
@@ -239,6 +249,10 @@ export async function runCase(c: InteropCase, opts: RunOptions = {}): Promise<Ca
     };
   });
   writeDecryptScript(dir, c.guests.length, !!reference);
+  for (const e of c.capture ?? []) {
+    const problem = checkCapture(join(dir, 'host.pcap'), e);
+    if (problem !== undefined) serverProblems.push(problem);
+  }
   const firstBad = guests.find((g) => !g.pass);
   const detail = firstBad
     ? `guest${firstBad.index}: ${firstBad.detail}`
@@ -248,12 +262,28 @@ export async function runCase(c: InteropCase, opts: RunOptions = {}): Promise<Ca
     pass: guests.length > 0 && firstBad === undefined && serverProblems.length === 0,
     seconds: (Date.now() - started) / 1000,
     stage: firstBad?.stage ?? guests.find((g) => g.stage !== undefined)?.stage,
-    detail: serverProblems.length > 0 ? `server: ${serverProblems.join('; ')}; ${detail}` : detail,
+    detail: serverProblems.length > 0 ? `${serverProblems.join('; ')}; ${detail}` : detail,
     artifacts: dir,
     guests,
   };
   writeFileSync(join(dir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;
+}
+
+/** Counts the frames of `pcap` matching a display filter and compares with the expectation. */
+function checkCapture(pcap: string, e: CaptureExpectation): string | undefined {
+  let frames: number;
+  try {
+    const out = execFileSync('tshark', ['-r', pcap, '-Y', e.filter, '-T', 'fields', '-e', 'frame.number'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    frames = out.split('\n').filter((l) => l.trim() !== '').length;
+  } catch (err) {
+    return `capture: tshark failed on '${e.filter}': ${(err as Error).message}`;
+  }
+  if (e.present === frames > 0) return undefined;
+  return `capture: ${frames} frame(s) match '${e.filter}', expected ${e.present ? 'some' : 'none'} (${e.because})`;
 }
 
 /** decrypt.sh next to the captures, from every guest's ESP keys (when any SA was installed). */

@@ -278,6 +278,21 @@ describe('bad input to the LNS', () => {
     );
   });
 
+  it('a setup message on an established tunnel is counted and ignored', () => {
+    const lac = new RawLac();
+    lac.establish();
+    const r = lac.send({
+      type: MessageType.SCCRQ,
+      protocolVersion: { version: 1, revision: 0 },
+      hostName: 'raw',
+      framingCapabilities: 3,
+      assignedTunnelId: 0x77,
+    });
+    expect(r.map((x) => x.message)).toEqual([undefined]); // only the acknowledgement
+    expect(lac.lns.counters.get('unexpected-message')).toBe(1);
+    expect(lac.lns.tunnel(lac.lnsTunnelId)?.established).toBe(true);
+  });
+
   it('a protocol version other than 1.0 → StopCCN result 5', () => {
     const lac = new RawLac();
     const r = lac.send({

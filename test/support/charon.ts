@@ -84,6 +84,12 @@ export interface Ikev1Connection {
   readonly secretIds?: readonly string[];
   /** IKE SA lifetime in seconds (swanctl rekey_time); default charon's. */
   readonly rekeyTime?: number;
+  /** CHILD_SA rekeying (a new Quick Mode) after this many seconds, without jitter; default charon's (1 h). */
+  readonly childRekeyTime?: number;
+  /** RFC 3706 dead peer detection: R-U-THERE after this many idle seconds; default off. */
+  readonly dpdDelay?: number;
+  /** IKEv1: declare the peer dead after this many seconds without an answer (swanctl dpd_timeout). */
+  readonly dpdTimeout?: number;
 }
 
 export function childName(conn: Ikev1Connection): string {
@@ -106,7 +112,8 @@ export function swanctlConf(conns: readonly Ikev1Connection[]): string {
       `    proposals = ${c.ike}`,
       `    encap = ${c.encap ? 'yes' : 'no'}`,
       `    aggressive = ${c.aggressive ? 'yes' : 'no'}`,
-      '    dpd_delay = 0',
+      `    dpd_delay = ${c.dpdDelay ?? 0}`,
+      ...(c.dpdTimeout ? [`    dpd_timeout = ${c.dpdTimeout}`] : []),
       ...(c.rekeyTime ? [`    rekey_time = ${c.rekeyTime}`] : []),
       isAny(c.localAddr) ? '    local { auth = psk }' : `    local { auth = psk\n      id = ${c.localAddr} }`,
       remoteId(c) ? `    remote { auth = psk\n      id = ${remoteId(c)} }` : '    remote { auth = psk }',
@@ -114,6 +121,13 @@ export function swanctlConf(conns: readonly Ikev1Connection[]): string {
       `      ${childName(c)} {`,
       '        mode = transport',
       `        esp_proposals = ${c.esp}`,
+      ...(c.childRekeyTime
+        ? [
+            `        rekey_time = ${c.childRekeyTime}`,
+            `        life_time = ${c.childRekeyTime * 3}`,
+            '        rand_time = 0',
+          ]
+        : []),
       `        local_ts = ${c.localTs ?? 'dynamic[udp/1701]'}`,
       `        remote_ts = ${c.remoteTs ?? 'dynamic[udp/1701]'}`,
       '      }',
@@ -141,35 +155,79 @@ export interface ViciSection {
   [key: string]: ViciValue;
 }
 
-/** Parses swanctl `--raw` output (one or more `<event> {…}` messages) into their sections, in order. */
+/**
+ * Parses swanctl `--raw` output (one or more `<message> {…}` dumps) into their sections, in order. Lists
+ * are `key=[item item]`, and an item may hold brackets of its own (`198.18.0.1/32[udp/l2f]`).
+ */
 export function parseSwanctlRaw(text: string): ViciSection[] {
-  const tokens = text.match(/[^\s{}[\]=]+=(?:[^\s{}[\]]*)|[^\s{}[\]]+|[{}[\]]/g) ?? [];
   let i = 0;
+  const space = () => {
+    while (i < text.length && /\s/.test(text[i])) i++;
+  };
+  /** Up to whitespace, a brace or `=`, or (inside a list) the list's own closing bracket. */
+  const scalar = (stops: RegExp) => {
+    const from = i;
+    let depth = 0;
+    while (i < text.length) {
+      const ch = text[i];
+      if (ch === '[') depth++;
+      else if (ch === ']' && depth-- === 0) break;
+      else if (depth === 0 && stops.test(ch)) break;
+      i++;
+    }
+    return text.slice(from, i);
+  };
   const section = (): ViciSection => {
     const out: ViciSection = {};
-    while (i < tokens.length) {
-      const t = tokens[i++];
-      if (t === '}') return out;
-      const eq = t.indexOf('=');
-      if (eq > 0) {
-        out[t.slice(0, eq)] = t.slice(eq + 1);
-      } else if (tokens[i] === '{') {
+    for (;;) {
+      space();
+      if (i >= text.length) return out;
+      if (text[i] === '}') {
         i++;
-        out[t] = section();
-      } else if (tokens[i] === '[') {
+        return out;
+      }
+      const key = scalar(/[\s{}=]/);
+      if (!key) {
+        i++; // a stray character: skip it
+        continue;
+      }
+      if (text[i] === '=') {
         i++;
-        const list: string[] = [];
-        while (i < tokens.length && tokens[i] !== ']') list.push(tokens[i++]);
-        i++;
-        out[t] = list;
+        if (text[i] === '[') {
+          i++;
+          const items: string[] = [];
+          for (;;) {
+            space();
+            if (i >= text.length) break;
+            if (text[i] === ']') {
+              i++;
+              break;
+            }
+            items.push(scalar(/\s/));
+          }
+          out[key] = items;
+        } else {
+          out[key] = scalar(/[\s{}]/);
+        }
+      } else {
+        space();
+        if (text[i] === '{') {
+          i++;
+          out[key] = section();
+        }
       }
     }
-    return out;
   };
   const messages: ViciSection[] = [];
-  while (i < tokens.length) {
-    const t = tokens[i++];
-    if (t === '{') messages.push(section());
+  while (i < text.length) {
+    space();
+    if (text[i] === '{') {
+      i++;
+      messages.push(section());
+    } else {
+      scalar(/[\s{]/);
+      if (i < text.length && text[i] !== '{') i++;
+    }
   }
   return messages;
 }

@@ -4,8 +4,14 @@
  */
 import { HEADER_LENGTH, HeaderFlag, ISAKMP_VERSION } from './constants.js';
 import { IkeDecodeError } from './errors.js';
-import { type IsakmpHeader, decodeHeader, encodeHeaderInto } from './header.js';
-import { type Payload, type PayloadChain, decodePayloads, encodePayloads, firstPayloadType } from './payloads.js';
+import { decodeHeader, encodeHeaderInto, type IsakmpHeader } from './header.js';
+import {
+  decodePayloads,
+  encodePayloads,
+  firstPayloadType,
+  type Payload,
+  type PayloadChain,
+} from './payloads.js';
 
 export interface MessageHead {
   readonly initiatorCookie: Buffer;

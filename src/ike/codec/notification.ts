@@ -64,8 +64,10 @@ export function decodeDeleteBody(body: Buffer): DeletePayload {
   if (body.length < 8) throw new IkeDecodeError('delete shorter than its header');
   const spiSize = body[5];
   const count = body.readUInt16BE(6);
-  if (body.length !== 8 + spiSize * count) throw new IkeDecodeError('delete SPI list disagrees with its length');
+  if (body.length !== 8 + spiSize * count)
+    throw new IkeDecodeError('delete SPI list disagrees with its length');
   const spis: Buffer[] = [];
-  for (let i = 0; i < count; i++) spis.push(Buffer.from(body.subarray(8 + i * spiSize, 8 + (i + 1) * spiSize)));
+  for (let i = 0; i < count; i++)
+    spis.push(Buffer.from(body.subarray(8 + i * spiSize, 8 + (i + 1) * spiSize)));
   return { type: PayloadType.D, doi: body.readUInt32BE(0), protocolId: body[4], spiSize, spis };
 }

@@ -6,25 +6,38 @@
 import { GENERIC_HEADER_LENGTH, NotifyType, PayloadType } from './constants.js';
 import { IkeDecodeError } from './errors.js';
 import {
-  type IdPayload,
-  type NatOaPayload,
   decodeIdBody,
   decodeNatOaBody,
   encodeIdBody,
   encodeNatOaBody,
+  type IdPayload,
+  type NatOaPayload,
 } from './identification.js';
 import {
   type DeletePayload,
-  type NotifyPayload,
   decodeDeleteBody,
   decodeNotifyBody,
   encodeDeleteBody,
   encodeNotifyBody,
+  type NotifyPayload,
 } from './notification.js';
-import { type CertPayload, type OpaquePayload, decodeCertBody, decodeOpaqueBody, encodeCertBody } from './opaque.js';
-import { type SaPayload, decodeSaBody, encodeSaBody } from './sa.js';
+import {
+  type CertPayload,
+  decodeCertBody,
+  decodeOpaqueBody,
+  encodeCertBody,
+  type OpaquePayload,
+} from './opaque.js';
+import { decodeSaBody, encodeSaBody, type SaPayload } from './sa.js';
 
-export type Payload = SaPayload | IdPayload | NatOaPayload | NotifyPayload | DeletePayload | OpaquePayload | CertPayload;
+export type Payload =
+  | SaPayload
+  | IdPayload
+  | NatOaPayload
+  | NotifyPayload
+  | DeletePayload
+  | OpaquePayload
+  | CertPayload;
 
 /** Bounds the work one datagram can cause. */
 export const MAX_PAYLOADS = 64;

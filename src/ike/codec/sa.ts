@@ -2,7 +2,12 @@
  * The Security Association payload and the Proposal and Transform payloads nested in it
  * (RFC 2408 sections 3.4, 3.5, 3.6; IPsec DOI situation per RFC 2407 section 4.6.1).
  */
-import { type DataAttribute, attributesLength, decodeAttributes, encodeAttributesInto } from './attributes.js';
+import {
+  attributesLength,
+  type DataAttribute,
+  decodeAttributes,
+  encodeAttributesInto,
+} from './attributes.js';
 import { DOI_IPSEC, NotifyType, PayloadType, SIT_IDENTITY_ONLY } from './constants.js';
 import { IkeDecodeError } from './errors.js';
 

@@ -70,6 +70,11 @@ export class MemoryNetwork {
   private readonly natIn = new Map<number, OuterAddress>();
   private pending = 0;
   private closed = false;
+  /**
+   * Benchmark mode: deliver synchronously, without copying or NAT, so a measurement sees only the endpoints'
+   * own work (and allocations). Never with loss, NAT or a cut link.
+   */
+  direct = false;
   /** Hosts whose link is cut: nothing to or from them gets through. */
   private readonly cutOff = new Set<string>();
 
@@ -128,6 +133,10 @@ export class MemoryNetwork {
   ): void {
     if (this.closed) return;
     if (local.address !== host.address) throw new Error(`${host.address} sent from ${local.address}`);
+    if (this.direct) {
+      this.hosts.get(remote.address)?.endpoint?.inbound.datagram(buf, offset, length, local, remote);
+      return;
+    }
     // The caller may reuse its buffer as soon as send returns (links.ts).
     const data = Buffer.from(buf.subarray(offset, offset + length));
     let from: OuterAddress = local;

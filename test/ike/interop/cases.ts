@@ -119,3 +119,42 @@ export function suiteMismatches(
   ];
   return want.filter(([, got, exp]) => got !== exp).map(([k, got, exp]) => `${k}: got ${got}, want ${exp}`);
 }
+
+/** Whole proposal lists as real strongSwan-based clients configure them (issue 4's fixtures). */
+export const CLIENT_PROPOSAL_LISTS: ReadonlyArray<{
+  readonly client: string;
+  readonly name: string;
+  readonly ike: string;
+  readonly esp: string;
+  /** IKE SA cipher and group the responder must choose, when the list leaves no doubt. */
+  readonly expectIke: readonly [string, string] | undefined;
+}> = [
+  {
+    // One proposal, two transforms (ike=aes128-sha1-modp2048,3des-sha1-modp1024): AES/MODP2048 wins on
+    // either side's preference.
+    client: 'strongSwan 5.9 (L2TP/IPsec how-to)',
+    name: 'ss59',
+    ike: 'aes128-sha1-modp2048,3des-sha1-modp1024',
+    esp: 'aes128-sha1,3des-sha1',
+    expectIke: ['AES_CBC', 'MODP_2048'],
+  },
+  {
+    client: 'NetworkManager-l2tp (default)',
+    name: 'nml2tp',
+    ike:
+      'aes256-sha256-modp2048,aes256-sha256-modp1536,aes256-sha256-modp1024,aes256-sha1-modp2048,' +
+      'aes256-sha1-modp1536,aes256-sha1-modp1024,aes256-sha1-ecp384,aes128-sha1-modp1024,aes128-sha1-ecp256,' +
+      '3des-sha1-modp2048,3des-sha1-modp1024',
+    esp: 'aes256-sha1,aes128-sha1,3des-sha1',
+    expectIke: undefined,
+  },
+  {
+    // charon's built-in default list; for IKEv1 it ends with transforms the responder cannot use (e.g.
+    // a Curve25519 group), which must be skipped, not choked on.
+    client: 'strongSwan (proposals = default)',
+    name: 'ssdef',
+    ike: 'default',
+    esp: 'default',
+    expectIke: undefined,
+  },
+];

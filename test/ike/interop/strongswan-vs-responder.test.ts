@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Charon, charonUnavailable, childName, type Ikev1Connection } from '../../support/charon.js';
 import { ikeScan } from '../../support/ikescan.js';
 import { type Netns, NetnsLab, netnsUnavailable } from '../../support/netns.js';
-import { CLIENT_PROBES, SUITES, suiteMismatches, WEAK_PROBE } from './cases.js';
+import { CLIENT_PROBES, CLIENT_PROPOSAL_LISTS, SUITES, suiteMismatches, WEAK_PROBE } from './cases.js';
 import { devResponderSourceExists, L2tpsecResponder } from './l2tpsec-responder.js';
 
 const why =
@@ -118,6 +118,57 @@ describe.skipIf(why !== undefined)(
         });
       }
     }
+
+    for (const clientList of CLIENT_PROPOSAL_LISTS) {
+      it(`${clientList.client}'s proposal lists are accepted`, async () => {
+        const conn = clientConn(clientList.name, clientList.ike, clientList.esp, false);
+        await client.load([conn]);
+        const r = await client.initiate(conn);
+        expect(r.established, `${r.swanctl.stdout}\n${context()}`).toBe(true);
+        const ike = r.sas.find((s) => s.name === conn.name);
+        if (clientList.expectIke) expect(ike && [ike.encrAlg, ike.dhGroup]).toEqual(clientList.expectIke);
+        await client.terminate(conn);
+      });
+    }
+
+    it('Quick Mode rekeying (charon rekeys the CHILD_SA): a new SA pair comes up on both sides', async () => {
+      const conn = { ...clientConn('rekey', 'aes128-sha1-modp2048', 'aes128-sha1', true), childRekeyTime: 3 };
+      await client.load([conn]);
+      const before = responder.eventsOf('child-sa').length;
+      const r = await client.initiate(conn);
+      expect(r.established, context()).toBe(true);
+      const first = r.sas.flatMap((s) => s.children).find((c) => c.name === childName(conn));
+      // Rekeying starts 3 s after installation; the new pair must appear well within the old one's life.
+      expect(await responder.waitFor('child-sa', before + 2, 10_000), context()).toBe(true);
+      const fresh = responder
+        .eventsOf('child-sa')
+        .slice(before)
+        .find((e) => e.spiIn !== first?.spiOut);
+      expect(fresh, context()).toBeDefined();
+      const installed = (await client.listSas())
+        .flatMap((s) => s.children)
+        .find((c) => c.spiOut === fresh?.spiIn);
+      expect(installed?.state, context()).toBe('INSTALLED');
+      expect(installed?.spiIn).toBe(fresh?.spiOut);
+      await client.terminate(conn);
+    });
+
+    it('dead peer detection (RFC 3706): charon R-U-THEREs are acknowledged and the IKE SA stays up', async () => {
+      const conn = {
+        ...clientConn('dpd', 'aes128-sha1-modp2048', 'aes128-sha1', true),
+        dpdDelay: 1,
+        dpdTimeout: 4,
+      };
+      await client.load([conn]);
+      const r = await client.initiate(conn);
+      expect(r.established, context()).toBe(true);
+      // Past charon's 4 s DPD timeout: without R-U-THERE-ACKs it would have torn the IKE SA down by now.
+      await new Promise((res) => setTimeout(res, 6000));
+      const ike = (await client.listSas()).find((s) => s.name === conn.name);
+      expect(ike?.state, context()).toBe('ESTABLISHED');
+      expect(client.log()).toMatch(/parsed INFORMATIONAL_V1 request \d+ \[ HASH N\(DPD_ACK\) \]/);
+      await client.terminate(conn);
+    }, 30_000);
 
     it('raw ESP when the responder allows it and does not force encapsulation (encap = no)', async () => {
       const suite = SUITES[0];

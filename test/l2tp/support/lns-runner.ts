@@ -64,6 +64,7 @@ function describe(dir: 'rx' | 'tx', data: Buffer): void {
       challengeResponse: message.challengeResponse !== undefined,
       randomVector,
       error: error?.message,
+      hex: data.toString('hex'),
     });
   } catch (err) {
     emit({ dir, type: 'undecodable', error: (err as Error).message });
