@@ -1,14 +1,14 @@
 /**
- * `l2tpsec bench esp`: packets per second through ESP seal and open (issue 3), for l2tpsec's SA against two
- * references measured in the same run:
+ * `l2tpsec bench esp`: packets per second through ESP seal and open (issue 3), for l2tpsec's SA (per packet:
+ * `l2tpsec`; 16 packets per `sealBatch`/`openBatch` call: `l2tpsec-batch`) against two references measured
+ * in the same run, interleaved in 20 ms slices so that all see the same background load:
  *
  * - naive: what a straightforward Node implementation does, a new cipher and a new HMAC object per packet
  *   (and `randomBytes` for each CBC IV);
  * - noble: the same construction on @noble/ciphers + @noble/hashes (pure JS), where noble has the cipher.
  *
  * The naive implementation (bench/esp-reference.ts) doubles as the independent reference the ESP tests
- * cross-check against.
- * Throughput in Gbit/s counts payload bytes. Prints figures; asserts nothing.
+ * cross-check against. Set L2TPSEC_BENCH_ESP_SUITE=<suite> to measure one suite only. Throughput in Gbit/s counts payload bytes. Prints figures; asserts nothing.
  */
 import { randomBytes } from 'node:crypto';
 import { cbc, gcm } from '@noble/ciphers/aes.js';

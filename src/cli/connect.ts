@@ -46,6 +46,17 @@ export function register(program: Command): void {
         const bad = authMethods.filter((m) => !AUTH_METHODS.includes(m));
         if (bad.length > 0) throw new Error(`unknown PPP method(s): ${bad.join(', ')}`);
       }
+      // Signals are caught from the start: one arriving while connecting gives the attempt up cleanly, and
+      // none can fall in the gap before the foreground loop (Node's default action would kill us with the
+      // TUN and the server's session left behind).
+      const interrupted = new AbortController();
+      let onStop: (() => void) | undefined;
+      const stop = () => {
+        interrupted.abort();
+        onStop?.();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
       let client: L2tpsecClient;
       try {
         client = await L2tpsecClient.connect({
@@ -57,12 +68,19 @@ export function register(program: Command): void {
           routes: opts.route,
           ...(authMethods ? { authMethods } : {}),
           timeoutMs: opts.timeout * 1000,
+          signal: interrupted.signal,
           log,
         });
       } catch (err) {
         if (err instanceof ConnectError) {
-          say('failed', { stage: err.stage, message: err.message }, `connection failed (${err.stage}): ${err.message}`);
+          say(
+            'failed',
+            { stage: err.stage, message: err.message },
+            `connection failed (${err.stage}): ${err.message}`,
+          );
           process.exitCode = 1;
+          process.off('SIGINT', stop);
+          process.off('SIGTERM', stop);
           return;
         }
         throw err;
@@ -75,13 +93,14 @@ export function register(program: Command): void {
       );
       const reason = await new Promise<string>((resolve) => {
         // The first answer wins: a signal is a local teardown even though close() then ends the session.
-        const stop = () => resolve('local');
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        if (interrupted.signal.aborted) resolve('local');
+        onStop = () => resolve('local');
         client.ended.then(resolve);
       });
       await client.close();
       say('disconnected', { reason }, `disconnected: ${reason}`);
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
     });
 }
 

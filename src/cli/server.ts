@@ -13,7 +13,12 @@ export function register(program: Command): void {
     .command('server')
     .description('run the L2TP/IPsec VPN server (UDP 500 and 4500) in the foreground')
     .option('--config <file>', 'YAML configuration file')
-    .option('--listen <addr>', 'listen on this local IPv4 address (repeatable; default: every address)', collect, [])
+    .option(
+      '--listen <addr>',
+      'listen on this local IPv4 address (repeatable; default: every address)',
+      collect,
+      [],
+    )
     .option('--control <path>', 'control socket for `l2tpsec status`')
     .action(async (opts: { config?: string; listen: string[]; control?: string }) => {
       let cfg: ReturnType<typeof loadConfig>;
@@ -34,22 +39,43 @@ export function register(program: Command): void {
       const log = createLogger({ level: cfg.logging.level, pretty: cfg.logging.pretty });
       for (const w of cfg.warnings) log.warn(w);
       for (const line of describeGenerated(cfg)) process.stdout.write(`${line}\n`);
-      const server = await L2tpsecServer.start(cfg, log);
-      await new Promise<void>((resolve) => {
-        let stopping = false;
-        const stop = (signal: string) => {
-          if (stopping) return;
-          stopping = true;
-          log.info({ signal }, 'signal received');
-          server.stop().then(resolve, (err: unknown) => {
-            log.error({ err }, 'shutdown failed');
-            resolve();
-          });
-        };
-        process.on('SIGTERM', () => stop('SIGTERM'));
-        process.on('SIGINT', () => stop('SIGINT'));
-        process.on('SIGHUP', () => void server.reload());
-      });
+      // Signals are caught before start-up: one arriving while the server starts (or right after its
+      // "listening" line) must still shut it down gracefully, never kill it with Node's default action.
+      let signalled: string | undefined;
+      let onSignal: ((signal: string) => void) | undefined;
+      let server: L2tpsecServer | undefined;
+      const catchSignal = (signal: string) => {
+        signalled ??= signal;
+        onSignal?.(signal);
+      };
+      const onTerm = () => catchSignal('SIGTERM');
+      const onInt = () => catchSignal('SIGINT');
+      const onHup = () => void server?.reload();
+      process.on('SIGTERM', onTerm);
+      process.on('SIGINT', onInt);
+      process.on('SIGHUP', onHup);
+      try {
+        server = await L2tpsecServer.start(cfg, log);
+        const running = server;
+        await new Promise<void>((resolve) => {
+          let stopping = false;
+          const stop = (signal: string) => {
+            if (stopping) return;
+            stopping = true;
+            log.info({ signal }, 'signal received');
+            running.stop().then(resolve, (err: unknown) => {
+              log.error({ err }, 'shutdown failed');
+              resolve();
+            });
+          };
+          onSignal = stop;
+          if (signalled !== undefined) stop(signalled);
+        });
+      } finally {
+        process.off('SIGTERM', onTerm);
+        process.off('SIGINT', onInt);
+        process.off('SIGHUP', onHup);
+      }
       log.flush?.();
     });
 }

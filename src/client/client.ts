@@ -11,6 +11,7 @@ import type { InitiatorSuite } from '../ike/config.js';
 import type { EspSuiteChoice } from '../ike/esp-policy.js';
 import { Tun } from '../net/tun.js';
 import type { AuthMethod } from '../ppp/auth-protocol.js';
+import { NotifyType } from '../ike/codec/constants.js';
 import { RealOuterTransport } from '../runtime/outer-transport.js';
 import type { Logger } from '../util/log.js';
 
@@ -29,6 +30,8 @@ export interface ConnectOptions {
   /** Give up when the session is not up after this long (default 30 s). */
   readonly timeoutMs?: number;
   readonly mtu?: number;
+  /** Aborting it gives up a connection attempt still in progress (SIGINT/SIGTERM during set-up). */
+  readonly signal?: AbortSignal;
   readonly log: Logger;
 }
 
@@ -51,6 +54,27 @@ export class ConnectError extends Error {
     super(message);
     this.name = 'ConnectError';
   }
+}
+
+const NOTIFY_NAMES = new Map<number, string>(Object.entries(NotifyType).map(([name, code]) => [code, name]));
+
+/**
+ * A Main Mode that ends in PAYLOAD-MALFORMED, INVALID-HASH-INFORMATION or AUTHENTICATION-FAILED (ours or the
+ * server's) means MM5/MM6 could not be decrypted or verified (RFC 2409 section 5.4): with pre-shared keys,
+ * almost always a key that differs from the server's. Say so, with the notify's name (RFC 2408 3.14.1).
+ */
+export function describeIkeFailure(reason: string, notify: number | undefined): string {
+  if (notify === undefined) return `IKE failed: ${reason}`;
+  const name = NOTIFY_NAMES.get(notify) ?? 'unknown';
+  const hint =
+    notify === NotifyType.PayloadMalformed ||
+    notify === NotifyType.InvalidHashInformation ||
+    notify === NotifyType.AuthenticationFailed
+      ? ': Main Mode could not be authenticated; is the pre-shared key right?'
+      : notify === NotifyType.NoProposalChosen
+        ? ': the server accepts none of our proposals'
+        : '';
+  return `IKE failed: ${reason}, notify ${notify} (${name})${hint}`;
 }
 
 /** The local address the kernel would use to reach `server` (no packet is sent: UDP connect only). */
@@ -116,8 +140,23 @@ export class L2tpsecClient {
         reject(new ConnectError(stage, message));
       };
       const timer = setTimeout(
-        () => fail(this.stage, `timed out after ${(opts.timeoutMs ?? 30_000) / 1000} s in the ${this.stage} stage`),
+        () =>
+          fail(
+            this.stage,
+            `timed out after ${(opts.timeoutMs ?? 30_000) / 1000} s in the ${this.stage} stage`,
+          ),
         opts.timeoutMs ?? 30_000,
+      );
+      if (opts.signal?.aborted) {
+        fail(this.stage, 'interrupted before connecting');
+        return;
+      }
+      opts.signal?.addEventListener(
+        'abort',
+        () => fail(this.stage, `interrupted in the ${this.stage} stage`),
+        {
+          once: true,
+        },
       );
       const onEvent = (e: EndpointEvent) => {
         switch (e.type) {
@@ -126,7 +165,7 @@ export class L2tpsecClient {
             break;
           case 'ike-down':
             if (!up && this.stage === 'ike') {
-              fail('ike', `IKE failed: ${e.reason}${e.notify !== undefined ? ` (notify ${e.notify})` : ''}`);
+              fail('ike', describeIkeFailure(e.reason, e.notify));
             } else if (up) this.endedResolve(`IKE SA ${e.reason}`);
             break;
           case 'tunnel-down':

@@ -190,6 +190,7 @@ export class EspSa {
     lengths: Int32Array,
   ): number {
     const n = payloads.length;
+    if (n === 0) return 0;
     let fits = this.direction === 'outbound' && this.stateValue !== 'dead' && n <= 0xffffffff - this.seq;
     let bytes = 0;
     for (let i = 0; fits && i < n; i++) {

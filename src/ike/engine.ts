@@ -27,16 +27,10 @@ import {
   sendClearNotify,
   sendInformational,
 } from './informational.js';
-import {
-  initiateMm1,
-  initiatorMm2,
-  initiatorMm4,
-  initiatorMm6,
-  respondMm1,
-  respondMm3,
-  respondMm5,
-} from './main-mode.js';
-import { initiateQm1, initiatorQm2, respondQm1, respondQm3 } from './quick-mode.js';
+import { initiateMm1, initiatorMm2, initiatorMm4, initiatorMm6 } from './main-mode-initiator.js';
+import { respondMm1, respondMm3, respondMm5 } from './main-mode-responder.js';
+import { initiateQm1, initiatorQm2 } from './quick-mode-initiator.js';
+import { respondQm1, respondQm3 } from './quick-mode-responder.js';
 import { IkeSaTable, samePeer } from './sa-table.js';
 import { nextDeadline, tickSa } from './timers.js';
 
@@ -213,7 +207,7 @@ export class IkeEngine {
           this.quickMode(ctx, header, datagram);
           break;
         case ExchangeType.Informational:
-          this.informational(ctx, header, datagram, from);
+          receiveInformational(ctx, this.table, header, datagram, from);
           break;
         case ExchangeType.Aggressive:
           // Off by default (issue 4): its message 2 hands out a PSK hash for offline cracking.
@@ -393,69 +387,6 @@ export class IkeEngine {
       this.log.info({ ike: sa.id, notify: err.notify, reason: err.message }, 'Quick Mode refused');
       if (!ex) sa.exchanges.delete(header.messageId);
       sendInformational(ctx, sa, [notifyPayload(sa, err.notify)]);
-    }
-  }
-
-  private informational(ctx: EngineContext, header: IsakmpHeader, raw: Buffer, from: Endpoint): void {
-    const sa =
-      this.table.find(header.initiatorCookie, header.responderCookie) ??
-      this.table.awaitingMm2.get(header.initiatorCookie.toString('hex'));
-    if (!(header.flags & HeaderFlag.Encryption)) {
-      const n = decodeMessage(raw).chain.payloads.find((p): p is NotifyPayload => p.type === PayloadType.N);
-      this.counters.count('notify-received');
-      this.log.info({ peer: from.address, notify: n?.notifyType }, 'unauthenticated notify');
-      // Only an initiator still in Main Mode acts on one: the responder refusing our proposal or key.
-      if (sa && sa.role === 'initiator' && sa.state !== 'established' && n && n.notifyType < 16384) {
-        this.table.removeSa(ctx, sa, 'failed', n.notifyType);
-      }
-      return;
-    }
-    if (sa?.state !== 'established') {
-      this.counters.count('unknown-sa');
-      return;
-    }
-    let content: ReturnType<typeof openInformational>;
-    try {
-      content = openInformational(sa, header, raw);
-    } catch {
-      this.counters.count('bad-hash');
-      return;
-    }
-    sa.lastHeard = ctx.now;
-    for (const n of content.notifies) this.onNotify(ctx, sa, n);
-    for (const d of content.deletes) {
-      if (d.protocolId === ProtocolId.ESP && d.spiSize === 4) {
-        const outs = new Set(d.spis.map((s) => s.readUInt32BE(0)));
-        this.table.removeChildren(
-          ctx,
-          sa,
-          sa.children.filter((c) => outs.has(c.params.spiOut)),
-          'peer-delete',
-        );
-      } else if (d.protocolId === ProtocolId.ISAKMP && d.spis.some((s) => s.equals(isakmpSpi(sa)))) {
-        this.table.adoptOrDeleteChildren(ctx, sa);
-        this.table.removeSa(ctx, sa, 'peer-delete');
-        return;
-      }
-    }
-  }
-
-  private onNotify(ctx: EngineContext, sa: IkeSa, n: NotifyPayload): void {
-    this.counters.count('notify-received');
-    if (n.notifyType === NotifyType.DpdRUThere) {
-      const seq = dpdSequence(n);
-      if (seq !== undefined)
-        sendInformational(ctx, sa, [notifyPayload(sa, NotifyType.DpdRUThereAck, dpdData(seq))]);
-    } else if (n.notifyType === NotifyType.DpdRUThereAck) {
-      if (sa.dpdOutstanding && dpdSequence(n) === sa.dpdOutstanding.seq) {
-        this.counters.count('dpd-ack');
-        sa.dpdOutstanding = undefined;
-      }
-    } else if (n.notifyType === NotifyType.InitialContact) {
-      sa.initialContact = true;
-      this.table.initialContact(ctx, sa);
-    } else {
-      this.log.info({ ike: sa.id, notify: n.notifyType }, 'notify from peer');
     }
   }
 }

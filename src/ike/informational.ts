@@ -140,3 +140,76 @@ export function dpdData(seq: number): Buffer {
   b.writeUInt32BE(seq >>> 0);
   return b;
 }
+
+/**
+ * An informational exchange from the peer: unauthenticated notifies are only logged (and end an initiator's
+ * Main Mode); authenticated ones carry DELETE, DPD and INITIAL-CONTACT.
+ */
+export function receiveInformational(
+ctx: EngineContext,
+table: IkeSaTable,
+header: IsakmpHeader,
+raw: Buffer,
+from: Endpoint,
+): void {
+  const sa =
+    table.find(header.initiatorCookie, header.responderCookie) ??
+    table.awaitingMm2.get(header.initiatorCookie.toString('hex'));
+  if (!(header.flags & HeaderFlag.Encryption)) {
+    const n = decodeMessage(raw).chain.payloads.find((p): p is NotifyPayload => p.type === PayloadType.N);
+    ctx.counters.count('notify-received');
+    ctx.log.info({ peer: from.address, notify: n?.notifyType }, 'unauthenticated notify');
+    // Only an initiator still in Main Mode acts on one: the responder refusing our proposal or key.
+    if (sa && sa.role === 'initiator' && sa.state !== 'established' && n && n.notifyType < 16384) {
+      table.removeSa(ctx, sa, 'failed', n.notifyType);
+    }
+    return;
+  }
+  if (sa?.state !== 'established') {
+    ctx.counters.count('unknown-sa');
+    return;
+  }
+  let content: ReturnType<typeof openInformational>;
+  try {
+    content = openInformational(sa, header, raw);
+  } catch {
+    ctx.counters.count('bad-hash');
+    return;
+  }
+  sa.lastHeard = ctx.now;
+  for (const n of content.notifies) onNotify(ctx, table, sa, n);
+  for (const d of content.deletes) {
+    if (d.protocolId === ProtocolId.ESP && d.spiSize === 4) {
+      const outs = new Set(d.spis.map((s) => s.readUInt32BE(0)));
+      table.removeChildren(
+        ctx,
+        sa,
+        sa.children.filter((c) => outs.has(c.params.spiOut)),
+        'peer-delete',
+      );
+    } else if (d.protocolId === ProtocolId.ISAKMP && d.spis.some((s) => s.equals(isakmpSpi(sa)))) {
+      table.adoptOrDeleteChildren(ctx, sa);
+      table.removeSa(ctx, sa, 'peer-delete');
+      return;
+    }
+  }
+}
+
+function onNotify(ctx: EngineContext, table: IkeSaTable, sa: IkeSa, n: NotifyPayload): void {
+  ctx.counters.count('notify-received');
+  if (n.notifyType === NotifyType.DpdRUThere) {
+    const seq = dpdSequence(n);
+    if (seq !== undefined)
+      sendInformational(ctx, sa, [notifyPayload(sa, NotifyType.DpdRUThereAck, dpdData(seq))]);
+  } else if (n.notifyType === NotifyType.DpdRUThereAck) {
+    if (sa.dpdOutstanding && dpdSequence(n) === sa.dpdOutstanding.seq) {
+      ctx.counters.count('dpd-ack');
+      sa.dpdOutstanding = undefined;
+    }
+  } else if (n.notifyType === NotifyType.InitialContact) {
+    sa.initialContact = true;
+    table.initialContact(ctx, sa);
+  } else {
+    ctx.log.info({ ike: sa.id, notify: n.notifyType }, 'notify from peer');
+  }
+}

@@ -21,5 +21,11 @@ export function createAuthRole(config: PppConfig, method: AuthMethod): Authentic
   }
   if (method === 'pap')
     return new PapPeer({ user: config.user, password: config.password, timing: config.authTiming });
-  return new ChapPeer({ method, user: config.user, password: config.password, rng: config.rng });
+  return new ChapPeer({
+    method,
+    user: config.user,
+    password: config.password,
+    rng: config.rng,
+    timing: config.authTiming,
+  });
 }

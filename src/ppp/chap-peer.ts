@@ -8,7 +8,13 @@ import { hash } from '../crypto/hash.js';
 import { generateAuthenticatorResponse, generateNtResponse, ntPasswordHash } from '../crypto/mschapv2.js';
 import type { Millis, Rng } from '../util/clock.js';
 import { Counters } from '../util/counters.js';
-import type { AuthAction, AuthDropReason, PeerRole } from './auth-action.js';
+import {
+  type AuthAction,
+  type AuthDropReason,
+  type AuthTiming,
+  DEFAULT_AUTH_TIMING,
+  type PeerRole,
+} from './auth-action.js';
 import { CHAP_CODE, type ChapPacket, decodeChapPacket, encodeChapPacket } from './chap.js';
 import {
   encodeMsChapV2Response,
@@ -24,6 +30,8 @@ export interface ChapPeerConfig {
   readonly user: string;
   readonly password: string;
   readonly rng: Rng;
+  /** Repeats of an unanswered Response (see `tick`). */
+  readonly timing?: AuthTiming;
 }
 
 export class ChapPeer implements PeerRole {
@@ -33,9 +41,13 @@ export class ChapPeer implements PeerRole {
   private lastResponse: Buffer | undefined;
   private expectedAuthenticatorResponse: string | undefined;
   private done = false;
+  private transmits = 0;
+  private retransmitAt: Millis | undefined;
+  private readonly timing: AuthTiming;
 
   constructor(private readonly config: ChapPeerConfig) {
     this.method = config.method;
+    this.timing = config.timing ?? DEFAULT_AUTH_TIMING;
   }
 
   start(_now: Millis): AuthAction[] {
@@ -43,14 +55,27 @@ export class ChapPeer implements PeerRole {
   }
 
   deadline(): Millis | undefined {
-    return undefined;
+    return this.retransmitAt;
   }
 
-  tick(_now: Millis): AuthAction[] {
-    return [];
+  /**
+   * A lost Success would leave us waiting forever while the server, already in the Network phase, sends
+   * IPCP we may not accept yet (RFC 1661 section 3.5). So an unanswered Response is repeated: RFC 1994
+   * section 4.2 has the authenticator accept repeated Responses after its Success and answer them again.
+   */
+  tick(now: Millis): AuthAction[] {
+    if (this.retransmitAt === undefined || now < this.retransmitAt || this.lastResponse === undefined)
+      return [];
+    if (this.done || this.transmits >= this.timing.maxTransmits) {
+      this.retransmitAt = undefined;
+      return [];
+    }
+    this.transmits++;
+    this.retransmitAt = now + this.timing.retransmitMs;
+    return [this.send(this.lastResponse)];
   }
 
-  receive(packet: Uint8Array, _now: Millis): AuthAction[] {
+  receive(packet: Uint8Array, now: Millis): AuthAction[] {
     let p: ChapPacket;
     try {
       p = decodeChapPacket(packet);
@@ -69,6 +94,8 @@ export class ChapPeer implements PeerRole {
       this.lastChallengeId = p.id;
       this.lastResponse = response;
       this.done = false;
+      this.transmits = 1;
+      this.retransmitAt = now + this.timing.retransmitMs;
       return [this.send(response)];
     }
     if (!('message' in p)) {
@@ -84,6 +111,7 @@ export class ChapPeer implements PeerRole {
       return [];
     }
     this.done = true;
+    this.retransmitAt = undefined;
     if (p.code === CHAP_CODE.SUCCESS) {
       if (this.method === 'mschapv2') {
         const got = parseSuccessMessage(p.message);

@@ -8,8 +8,9 @@
  * the caller's buffer. Where the addon is missing, Node's dgram (src/net/udp.ts, a socket per local
  * address) serves, copying each send because dgram may queue it.
  */
-import type { InboundPath } from '../endpoint/receive.js';
+
 import type { OuterAddress, OuterTransport } from '../endpoint/links.js';
+import type { InboundPath } from '../endpoint/receive.js';
 import { intToIpv4, ipv4ToInt } from '../net/ipv4-address.js';
 import { NativeAddonMissingError } from '../net/native.js';
 import { RawEsp } from '../net/raw-esp.js';
@@ -47,10 +48,14 @@ export class RealOuterTransport implements OuterTransport {
       try {
         for (const port of ports) {
           const address = listen?.[0];
-          const sock = NativeUdpSocket.open(port, (buf, off, len, src, srcPort, local) => t.receive(buf, off, len, src, srcPort, local, port), {
-            address,
-            logger: opts.log,
-          });
+          const sock = NativeUdpSocket.open(
+            port,
+            (buf, off, len, src, srcPort, local) => t.receive(buf, off, len, src, srcPort, local, port),
+            {
+              address,
+              logger: opts.log,
+            },
+          );
           t.native.set(port, sock);
         }
       } catch (err) {
@@ -86,7 +91,15 @@ export class RealOuterTransport implements OuterTransport {
     return this.raw !== undefined;
   }
 
-  private receive(buf: Buffer, off: number, len: number, src: number, srcPort: number, local: number, port: number): void {
+  private receive(
+    buf: Buffer,
+    off: number,
+    len: number,
+    src: number,
+    srcPort: number,
+    local: number,
+    port: number,
+  ): void {
     const inbound = this.inbound;
     if (inbound === undefined) return;
     // The hot case first, without building address objects: ESP on 4500 (RFC 3948 section 2.2: neither a
@@ -99,7 +112,13 @@ export class RealOuterTransport implements OuterTransport {
       inbound.datagram(buf, off, len, { address: '', port: srcPort }, { address: '', port });
       return;
     }
-    inbound.datagram(buf, off, len, { address: intToIpv4(src), port: srcPort }, { address: intToIpv4(local), port });
+    inbound.datagram(
+      buf,
+      off,
+      len,
+      { address: intToIpv4(src), port: srcPort },
+      { address: intToIpv4(local), port },
+    );
   }
 
   send(local: OuterAddress, remote: OuterAddress, buf: Buffer, offset: number, length: number): void {
@@ -109,7 +128,14 @@ export class RealOuterTransport implements OuterTransport {
     }
     const sock = this.native.get(local.port);
     if (sock !== undefined) {
-      sock.send(buf, offset, length, ipv4ToInt(remote.address), remote.port, local.address === '0.0.0.0' ? 0 : ipv4ToInt(local.address));
+      sock.send(
+        buf,
+        offset,
+        length,
+        ipv4ToInt(remote.address),
+        remote.port,
+        local.address === '0.0.0.0' ? 0 : ipv4ToInt(local.address),
+      );
       return;
     }
     // dgram may queue the datagram past this call: give it its own copy.

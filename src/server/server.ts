@@ -3,13 +3,13 @@
  * the real edges — UDP 500/4500 (and raw ESP where possible), one TUN carrying the server's tunnel address
  * for the whole client network — plus the address pool, the users, and the control socket `status` reads.
  */
-import type { AuthRequest, AuthResult, Authenticator } from '../aaa/authenticator.js';
+import type { Authenticator, AuthRequest, AuthResult } from '../aaa/authenticator.js';
 import { LocalAuthenticator, verifyAgainst } from '../aaa/local-authenticator.js';
 import type { UserRecord } from '../aaa/users-file.js';
+import { VpnEndpoint } from '../endpoint/vpn-endpoint.js';
 import type { IkeConfigInput } from '../ike/config.js';
 import { DEFAULT_ESP_POLICY, type EspPolicy } from '../ike/esp-policy.js';
 import { DEFAULT_PHASE1_POLICY, type Phase1Policy } from '../ike/policy.js';
-import { VpnEndpoint } from '../endpoint/vpn-endpoint.js';
 import { parseCidr } from '../net/ipv4-address.js';
 import { Tun } from '../net/tun.js';
 import type { AddressSource } from '../ppp/session.js';

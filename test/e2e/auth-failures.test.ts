@@ -69,7 +69,7 @@ describe.skipIf(unavailable !== undefined)(`connection failures (${unavailable ?
   it('wrong pre-shared key: fails in the IKE stage; the server logs the failed Main Mode', async () => {
     const r = await failingConnect({ psk: `${psk}x`, user, password }, 'wrong-psk');
     expect(r.failed.stage).toBe('ike');
-    expect(String(r.failed.message)).toMatch(/IKE/);
+    expect(String(r.failed.message)).toMatch(/pre-shared key/);
     process.stdout.write(`wrong PSK → client: ${r.failed.message}\n`);
     const why = r.serverLines().filter((l) => /Main Mode failed|MM1 refused|dropped ISAKMP|pre-shared/i.test(String(l.json?.msg)));
     process.stdout.write(`wrong PSK → server: ${why.map((l) => l.text).join('\n')}\n`);

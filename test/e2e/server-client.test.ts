@@ -111,8 +111,8 @@ describe.skipIf(unavailable !== undefined)(`l2tpsec server ⇄ connect (${unavai
     const c = client!;
     const tun = String(c.event('connected')?.tun);
     const exit = await c.terminate();
-    expect(exit.code, c.transcript()).toBe(0);
-    expect(c.event('disconnected')).toBeDefined();
+    expect(exit, c.transcript()).toEqual({ code: 0, signal: null });
+    expect(c.event('disconnected')?.reason).toBe('local');
     expect(await links(topo, clientNs())).not.toContain(tun);
     // The server heard the goodbyes (LCP Terminate, StopCCN, IKE DELETE): everything is gone at once, not
     // after DPD. The L2TP tunnel record alone lingers 31 s to re-acknowledge StopCCN (RFC 2661 5.7).
@@ -136,15 +136,17 @@ describe.skipIf(unavailable !== undefined)(`l2tpsec server ⇄ connect (${unavai
     expect(serverTuns).toHaveLength(1);
 
     const exit = await server.terminate();
-    expect(exit.code, server.transcript()).toBe(0);
+    expect(exit, server.transcript()).toEqual({ code: 0, signal: null });
     expect(server.logged('shutting down')[0]?.json?.sessions).toBe(1);
     // The client hears LCP Terminate / StopCCN / DELETE and leaves on its own, cleanly.
     const clientExit = await Promise.race([
       client.exited,
       new Promise<never>((_, reject) => setTimeout(() => reject(new Error(client!.transcript())), 15_000)),
     ]);
-    expect(clientExit.code, client.transcript()).toBe(0);
-    expect(client.event('disconnected')).toBeDefined();
+    expect(clientExit, client.transcript()).toEqual({ code: 0, signal: null });
+    const reason = client.event('disconnected')?.reason;
+    expect(reason).toBeDefined();
+    expect(reason).not.toBe('local');
     expect(await links(topo, clientNs())).not.toContain(String(ev.tun));
     expect((await links(topo, topo.server.ns)).filter((n) => n.startsWith('l2tpsec'))).toEqual([]);
   });

@@ -78,6 +78,8 @@ for (const name of PICK) {
       expect(lengths[1]).toBe(0);
       expect(outs[2].readUInt32BE(4)).toBe(2);
       expect(outbound.drops.get('too-large')).toBe(1);
+      expect(outbound.sealBatch([], 17, [], 0, lengths)).toBe(0);
+      expect(saPair(keysFor(suite, 0x9201)).inbound.openBatch([], [], [])).toBeDefined();
     });
   });
 }

@@ -225,8 +225,8 @@ describe.skipIf(!isRoot)(
         expect(sccrp.challenge).toBe(c.lnsSecret !== undefined);
         expect(scccn.challengeResponse).toBe(c.lnsSecret !== undefined);
         expect(sccrq.randomVector).toBe(c.xl2tpd.hidden);
-        expect(lac.proc.text).toContain('Connection established');
-        expect(lac.proc.text).toContain('Call established');
+        await lac.proc.waitForText('Connection established');
+        await lac.proc.waitForText('Call established');
 
         // pppd has no /dev/ppp: xl2tpd clears the call.
         const cdn = await lns.waitFor(msg('rx', 'CDN'), 'CDN');

@@ -84,8 +84,6 @@ export interface Ikev1Connection {
   readonly secretIds?: readonly string[];
   /** IKE SA lifetime in seconds (swanctl rekey_time); default charon's. */
   readonly rekeyTime?: number;
-  /** CHILD_SA rekeying (a new Quick Mode) after this many seconds, without jitter; default charon's (1 h). */
-  readonly childRekeyTime?: number;
   /** RFC 3706 dead peer detection: R-U-THERE after this many idle seconds; default off. */
   readonly dpdDelay?: number;
   /** IKEv1: declare the peer dead after this many seconds without an answer (swanctl dpd_timeout). */
@@ -121,13 +119,6 @@ export function swanctlConf(conns: readonly Ikev1Connection[]): string {
       `      ${childName(c)} {`,
       '        mode = transport',
       `        esp_proposals = ${c.esp}`,
-      ...(c.childRekeyTime
-        ? [
-            `        rekey_time = ${c.childRekeyTime}`,
-            `        life_time = ${c.childRekeyTime * 3}`,
-            '        rand_time = 0',
-          ]
-        : []),
       `        local_ts = ${c.localTs ?? 'dynamic[udp/1701]'}`,
       `        remote_ts = ${c.remoteTs ?? 'dynamic[udp/1701]'}`,
       '      }',
@@ -498,6 +489,14 @@ export class Charon {
       if (Date.now() > deadline) return undefined;
       await new Promise((r) => setTimeout(r, 200));
     }
+  }
+
+  /**
+   * Rekeys `conn`'s CHILD_SA now (a new Quick Mode on the same IKE SA). charon's own rekey timers follow the
+   * kernel's soft-expire events, which the fake kernel never sends, so a test asks for it explicitly.
+   */
+  async rekeyChild(conn: Ikev1Connection): Promise<RunResult> {
+    return this.swanctl(['--rekey', '--child', childName(conn)]);
   }
 
   /** Terminates every IKE SA of `conn` (sends the DELETEs). */

@@ -149,12 +149,13 @@ export const CLIENT_PROPOSAL_LISTS: ReadonlyArray<{
     expectIke: undefined,
   },
   {
-    // charon's built-in default list; for IKEv1 it ends with transforms the responder cannot use (e.g.
-    // a Curve25519 group), which must be skipped, not choked on.
-    client: 'strongSwan (proposals = default)',
+    // charon's built-in IKEv1 default is AES-128/SHA2-256/Curve25519 plus a transform carrying only
+    // Group = Curve25519 (no cipher, no hash); neither is usable here, and the readable one after them must
+    // still be found: an unreadable transform is skipped, not choked on (issue 4).
+    client: 'strongSwan (proposals = default, then aes128-sha1-modp2048)',
     name: 'ssdef',
-    ike: 'default',
-    esp: 'default',
-    expectIke: undefined,
+    ike: 'default,aes128-sha1-modp2048',
+    esp: 'default,aes128-sha1',
+    expectIke: ['AES_CBC', 'MODP_2048'],
   },
 ];

@@ -131,25 +131,43 @@ describe.skipIf(why !== undefined)(
       });
     }
 
-    it('Quick Mode rekeying (charon rekeys the CHILD_SA): a new SA pair comes up on both sides', async () => {
-      const conn = { ...clientConn('rekey', 'aes128-sha1-modp2048', 'aes128-sha1', true), childRekeyTime: 3 };
+    it("strongSwan's bare IKEv1 default (Curve25519 only) is refused with NO-PROPOSAL-CHOSEN", async () => {
+      const conn = clientConn('x25519', 'default', 'default', false);
       await client.load([conn]);
+      const r = await client.initiate(conn, 15);
+      expect(r.established).toBe(false);
+      expect(r.swanctl.stdout, context()).toMatch(/received NO_PROPOSAL_CHOSEN error notify/);
+      expect(responder.alive).toBe(true);
+    });
+
+    it('Quick Mode rekeying on a live IKE SA (Windows does it hourly): a new SA pair comes up on both sides', async () => {
+      const conn = clientConn('rekey', 'aes128-sha1-modp2048', 'aes128-sha1', true);
+      await client.load([conn]);
+      const ikeBefore = responder.eventsOf('ike-sa').length;
       const before = responder.eventsOf('child-sa').length;
       const r = await client.initiate(conn);
       expect(r.established, context()).toBe(true);
       const first = r.sas.flatMap((s) => s.children).find((c) => c.name === childName(conn));
-      // Rekeying starts 3 s after installation; the new pair must appear well within the old one's life.
+      const rekey = await client.rekeyChild(conn);
+      expect(rekey.code, rekey.stderr).toBe(0);
       expect(await responder.waitFor('child-sa', before + 2, 10_000), context()).toBe(true);
       const fresh = responder
         .eventsOf('child-sa')
         .slice(before)
         .find((e) => e.spiIn !== first?.spiOut);
       expect(fresh, context()).toBeDefined();
-      const installed = (await client.listSas())
-        .flatMap((s) => s.children)
-        .find((c) => c.spiOut === fresh?.spiIn);
+      const until = Date.now() + 5000;
+      let installed = undefined as undefined | { state: string; spiIn: string };
+      while (!installed && Date.now() < until) {
+        installed = (await client.listSas())
+          .flatMap((s) => s.children)
+          .find((c) => c.spiOut === fresh?.spiIn);
+        if (!installed) await new Promise((res) => setTimeout(res, 100));
+      }
       expect(installed?.state, context()).toBe('INSTALLED');
       expect(installed?.spiIn).toBe(fresh?.spiOut);
+      // Same IKE SA: no second Main Mode.
+      expect(responder.eventsOf('ike-sa').length).toBe(ikeBefore + 1);
       await client.terminate(conn);
     });
 
