@@ -12,18 +12,32 @@ export interface ExecResult {
 }
 
 /** Runs argv to completion; resolves with its exit code (never rejects). */
-export function exec(argv: readonly string[], timeoutMs = 60_000, env?: NodeJS.ProcessEnv): Promise<ExecResult> {
+export function exec(
+  argv: readonly string[],
+  timeoutMs = 60_000,
+  env?: NodeJS.ProcessEnv,
+): Promise<ExecResult> {
   return new Promise((resolve) => {
-    execFile(argv[0], argv.slice(1), { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20, env }, (err, stdout, stderr) => {
-      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
-      resolve({ code, stdout, stderr: err && !stderr ? err.message : stderr });
-    });
+    execFile(
+      argv[0],
+      argv.slice(1),
+      { encoding: 'utf8', timeout: timeoutMs, maxBuffer: 16 << 20, env },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr: err && !stderr ? err.message : stderr });
+      },
+    );
   });
 }
 
-export async function mustExec(argv: readonly string[], timeoutMs?: number, env?: NodeJS.ProcessEnv): Promise<string> {
+export async function mustExec(
+  argv: readonly string[],
+  timeoutMs?: number,
+  env?: NodeJS.ProcessEnv,
+): Promise<string> {
   const r = await exec(argv, timeoutMs, env);
-  if (r.code !== 0) throw new Error(`${argv.join(' ')} failed (${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
+  if (r.code !== 0)
+    throw new Error(`${argv.join(' ')} failed (${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
   return r.stdout;
 }
 
@@ -55,7 +69,21 @@ export class NamespacePair {
       this.created.push(ns);
       await mustExec(['ip', '-n', ns, 'link', 'set', 'lo', 'up']);
     }
-    await mustExec(['ip', 'link', 'add', 'eth0', 'netns', this.left, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', this.right]);
+    await mustExec([
+      'ip',
+      'link',
+      'add',
+      'eth0',
+      'netns',
+      this.left,
+      'type',
+      'veth',
+      'peer',
+      'name',
+      'eth0',
+      'netns',
+      this.right,
+    ]);
     for (const [ns, cidr] of [
       [this.left, spec.left],
       [this.right, spec.right],
@@ -66,7 +94,12 @@ export class NamespacePair {
   }
 
   /** Runs a command inside `ns`. */
-  exec(ns: string, argv: readonly string[], timeoutMs?: number, env?: NodeJS.ProcessEnv): Promise<ExecResult> {
+  exec(
+    ns: string,
+    argv: readonly string[],
+    timeoutMs?: number,
+    env?: NodeJS.ProcessEnv,
+  ): Promise<ExecResult> {
     return exec(['ip', 'netns', 'exec', ns, ...argv], timeoutMs, env);
   }
 
@@ -119,7 +152,12 @@ export class NamespacePair {
 }
 
 /** Lines of a child's stream, as they arrive. */
-export function collectLines(child: ChildProcess, stream: 'stdout' | 'stderr', into: string[], onLine?: () => void): void {
+export function collectLines(
+  child: ChildProcess,
+  stream: 'stdout' | 'stderr',
+  into: string[],
+  onLine?: () => void,
+): void {
   let rest = '';
   child[stream]?.setEncoding('utf8');
   child[stream]?.on('data', (chunk: string) => {
@@ -186,7 +224,10 @@ export async function iperf3Tcp(
     const r = await pair.exec(clientNs, argv, (seconds + 30) * 1000);
     if (r.code !== 0) throw new Error(`iperf3 failed (${r.code}): ${r.stderr || r.stdout.slice(0, 400)}`);
     const j = JSON.parse(r.stdout) as {
-      end: { sum_sent: { bits_per_second: number; retransmits?: number; seconds: number }; sum_received: { bits_per_second: number } };
+      end: {
+        sum_sent: { bits_per_second: number; retransmits?: number; seconds: number };
+        sum_received: { bits_per_second: number };
+      };
     };
     return {
       seconds: j.end.sum_sent.seconds,

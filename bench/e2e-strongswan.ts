@@ -25,7 +25,8 @@ const INNER = { left: '10.77.0.1', right: '10.77.0.2' };
 export function strongswanUnavailable(): string | undefined {
   if (!existsSync(CHARON)) return `${CHARON} missing (apt-get install strongswan-charon)`;
   if (!existsSync(SWANCTL)) return `${SWANCTL} missing (apt-get install strongswan-swanctl)`;
-  if (!existsSync(LIBIPSEC_PLUGIN)) return 'kernel-libipsec plugin missing (apt-get install libcharon-extra-plugins)';
+  if (!existsSync(LIBIPSEC_PLUGIN))
+    return 'kernel-libipsec plugin missing (apt-get install libcharon-extra-plugins)';
   return undefined;
 }
 
@@ -59,7 +60,14 @@ swanctl { load = random nonce openssl pem pkcs1 x509 pubkey }
 `;
 }
 
-function swanctlConf(local: string, remote: string, localTs: string, remoteTs: string, esp: string, psk: string): string {
+function swanctlConf(
+  local: string,
+  remote: string,
+  localTs: string,
+  remoteTs: string,
+  esp: string,
+  psk: string,
+): string {
   return `connections {
   bench {
     version = 2
@@ -97,29 +105,63 @@ export async function measureStrongswan(opts: StrongswanOptions): Promise<Strong
   try {
     await pair.create({ purpose: 'sw', left: `${OUTER.left}/24`, right: `${OUTER.right}/24` });
     const sides = [
-      { ns: pair.left, outer: OUTER.left, peer: OUTER.right, inner: INNER.left, peerInner: INNER.right, name: 'left' },
-      { ns: pair.right, outer: OUTER.right, peer: OUTER.left, inner: INNER.right, peerInner: INNER.left, name: 'right' },
+      {
+        ns: pair.left,
+        outer: OUTER.left,
+        peer: OUTER.right,
+        inner: INNER.left,
+        peerInner: INNER.right,
+        name: 'left',
+      },
+      {
+        ns: pair.right,
+        outer: OUTER.right,
+        peer: OUTER.left,
+        inner: INNER.right,
+        peerInner: INNER.left,
+        name: 'right',
+      },
     ];
-    const envOf = (d: string) => ({ ...process.env, STRONGSWAN_CONF: join(d, 'strongswan.conf'), SWANCTL_DIR: join(d, 'swanctl') });
+    const envOf = (d: string) => ({
+      ...process.env,
+      STRONGSWAN_CONF: join(d, 'strongswan.conf'),
+      SWANCTL_DIR: join(d, 'swanctl'),
+    });
     for (const s of sides) {
       const d = join(dir, s.name);
       mkdirSync(join(d, 'run'), { recursive: true });
       mkdirSync(join(d, 'swanctl'), { recursive: true });
       writeFileSync(join(d, 'strongswan.conf'), strongswanConf(d));
-      writeFileSync(join(d, 'swanctl/swanctl.conf'), swanctlConf(s.outer, s.peer, s.inner, s.peerInner, opts.esp, psk));
+      writeFileSync(
+        join(d, 'swanctl/swanctl.conf'),
+        swanctlConf(s.outer, s.peer, s.inner, s.peerInner, opts.esp, psk),
+      );
       const r = await pair.exec(s.ns, ['ip', 'addr', 'add', `${s.inner}/32`, 'dev', 'lo']);
       if (r.code !== 0) throw new Error(`inner address: ${r.stderr}`);
       pair.spawn(
         s.ns,
-        ['unshare', '-m', 'sh', '-c', `set -e; mount --make-rprivate /; mount --bind ${d}/run /run; exec ${CHARON}`],
+        [
+          'unshare',
+          '-m',
+          'sh',
+          '-c',
+          `set -e; mount --make-rprivate /; mount --bind ${d}/run /run; exec ${CHARON}`,
+        ],
         envOf(d),
       );
     }
     const swanctl = (side: string, args: readonly string[]) =>
-      exec([SWANCTL, ...args, '--uri', `unix://${join(dir, side, 'charon.vici')}`], 60_000, envOf(join(dir, side)));
+      exec(
+        [SWANCTL, ...args, '--uri', `unix://${join(dir, side, 'charon.vici')}`],
+        60_000,
+        envOf(join(dir, side)),
+      );
     for (const s of sides) {
       await waitFor(
-        async () => (existsSync(join(dir, s.name, 'charon.vici')) && (await swanctl(s.name, ['--stats'])).code === 0 ? true : undefined),
+        async () =>
+          existsSync(join(dir, s.name, 'charon.vici')) && (await swanctl(s.name, ['--stats'])).code === 0
+            ? true
+            : undefined,
         15_000,
         `charon (${s.name}) to open its vici socket`,
       );
@@ -128,7 +170,9 @@ export async function measureStrongswan(opts: StrongswanOptions): Promise<Strong
     }
     const init = await swanctl('left', ['--initiate', '--child', 'bench', '--timeout', '30']);
     if (!/initiate completed successfully/.test(init.stdout)) {
-      throw new Error(`strongSwan CHILD_SA not established:\n${init.stdout}${init.stderr}\n${tail(join(dir, 'left/charon.log'))}`);
+      throw new Error(
+        `strongSwan CHILD_SA not established:\n${init.stdout}${init.stderr}\n${tail(join(dir, 'left/charon.log'))}`,
+      );
     }
     const proposal = /selected proposal: (ESP:\S+)/.exec(init.stdout)?.[1] ?? 'unknown';
     const sas = await swanctl('left', ['--list-sas', '--raw']);

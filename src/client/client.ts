@@ -7,12 +7,13 @@
 import { createSocket } from 'node:dgram';
 import type { EndpointEvent } from '../endpoint/vpn-endpoint.js';
 import { VpnEndpoint } from '../endpoint/vpn-endpoint.js';
+import { NotifyType } from '../ike/codec/constants.js';
 import type { InitiatorSuite } from '../ike/config.js';
 import type { EspSuiteChoice } from '../ike/esp-policy.js';
 import { Tun } from '../net/tun.js';
 import type { AuthMethod } from '../ppp/auth-protocol.js';
-import { NotifyType } from '../ike/codec/constants.js';
 import { RealOuterTransport } from '../runtime/outer-transport.js';
+import { BatchedTunDevice } from '../runtime/tun-device.js';
 import type { Logger } from '../util/log.js';
 
 export interface ConnectOptions {
@@ -235,7 +236,7 @@ export class L2tpsecClient {
       mtu: this.opts.mtu ?? 1400,
       routes: this.opts.routes ?? [],
     });
-    endpoint.device = tun;
+    endpoint.device = new BatchedTunDevice(tun);
     this.info = { address, serverAddress, dns, tun: tun.name, user };
   }
 

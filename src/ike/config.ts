@@ -63,6 +63,27 @@ export interface IkeConfig {
 
 export type IkeConfigInput = Partial<Omit<IkeConfig, 'psk'>> & { psk: PskLookup | Buffer | string };
 
+/**
+ * The system RNG drawn in 4 KiB blocks: a handshake takes some thirty small random values (cookies,
+ * nonces, SPIs, message IDs, DH exponents), and one randomBytes call each costs more than the values.
+ */
+export function pooledRng(source: Rng, blockSize = 4096): Rng {
+  let pool: Buffer = Buffer.alloc(0);
+  let off = 0;
+  return (n) => {
+    const len = Math.floor(n);
+    if (len > blockSize) return source(len);
+    if (off + len > pool.length) {
+      pool = source(blockSize);
+      off = 0;
+    }
+    const out = Buffer.from(pool.subarray(off, off + len));
+    pool.fill(0, off, off + len); // handed-out secrets do not linger in the pool
+    off += len;
+    return out;
+  };
+}
+
 export function resolveConfig(input: IkeConfigInput): IkeConfig {
   const psk = input.psk;
   const lookup: PskLookup =
@@ -98,7 +119,7 @@ export function resolveConfig(input: IkeConfigInput): IkeConfig {
     l2tpPort: 1701,
     ikePort: 500,
     nattPort: 4500,
-    rng: systemRng,
+    rng: pooledRng(systemRng),
     log: silentLogger,
     ...input,
     psk: lookup,

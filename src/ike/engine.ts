@@ -8,22 +8,19 @@ import type { Millis } from '../util/clock.js';
 import { Counters } from '../util/counters.js';
 import type { Logger } from '../util/log.js';
 import type { Endpoint, IkeAction } from './actions.js';
-import { ExchangeType, HeaderFlag, NotifyType, PayloadType, ProtocolId } from './codec/constants.js';
+import { respondAm1, respondAm3 } from './aggressive-mode.js';
+import { ExchangeType, HeaderFlag, NotifyType } from './codec/constants.js';
 import { IkeNotifyError } from './codec/errors.js';
 import { decodeHeader, type IsakmpHeader } from './codec/header.js';
 import { decodeMessage } from './codec/message.js';
-import type { NotifyPayload } from './codec/notification.js';
 import { type IkeConfig, type IkeConfigInput, resolveConfig } from './config.js';
 import { type EngineContext, type IkeCounter, sendTo } from './context.js';
 import type { ChildSa, IkeSa } from './ike-sa.js';
 import {
   deleteEspPayload,
   deleteIkePayload,
-  dpdData,
-  dpdSequence,
-  isakmpSpi,
   notifyPayload,
-  openInformational,
+  receiveInformational,
   sendClearNotify,
   sendInformational,
 } from './informational.js';
@@ -210,6 +207,10 @@ export class IkeEngine {
           receiveInformational(ctx, this.table, header, datagram, from);
           break;
         case ExchangeType.Aggressive:
+          if (this.cfg.aggressiveMode) {
+            this.mainMode(ctx, header, datagram, from, local);
+            break;
+          }
           // Off by default (issue 4): its message 2 hands out a PSK hash for offline cracking.
           this.counters.count('aggressive-refused');
           if (header.responderCookie.equals(ZERO_COOKIE)) {
@@ -245,6 +246,10 @@ export class IkeEngine {
       return;
     }
     let sa = this.table.find(header.initiatorCookie, header.responderCookie);
+    if (sa && sa.exchangeType !== header.exchangeType) {
+      this.counters.count('unexpected-message');
+      return;
+    }
     if (!sa) {
       const waiting = this.table.awaitingMm2.get(header.initiatorCookie.toString('hex'));
       if (waiting?.state === 'mm1') sa = waiting;
@@ -263,7 +268,10 @@ export class IkeEngine {
     try {
       if (sa.role === 'responder') {
         if (sa.state === 'mm2' && !encrypted) respondMm3(ctx, sa, raw, decodeMessage(raw).chain);
-        else if (sa.state === 'mm4' && encrypted) {
+        else if (sa.state === 'am2') {
+          respondAm3(ctx, sa, header, raw, from, local);
+          this.established(ctx, sa);
+        } else if (sa.state === 'mm4' && encrypted) {
           respondMm5(ctx, sa, header, raw, from, local);
           this.established(ctx, sa);
         } else this.counters.count('unexpected-message');
@@ -298,7 +306,11 @@ export class IkeEngine {
     const existing = this.table.byMm1.get(mm1Key);
     if (existing) {
       this.counters.count('duplicate');
-      if (existing.state === 'mm2' && existing.firstReceived?.equals(raw) && existing.lastSent) {
+      if (
+        (existing.state === 'mm2' || existing.state === 'am2') &&
+        existing.firstReceived?.equals(raw) &&
+        existing.lastSent
+      ) {
         sendTo(ctx, existing, existing.lastSent);
       }
       return;
@@ -314,7 +326,10 @@ export class IkeEngine {
     let sa: IkeSa;
     try {
       const msg = decodeMessage(raw);
-      sa = respondMm1(ctx, header, raw, msg.chain, msg.body, from, local);
+      sa =
+        header.exchangeType === ExchangeType.Aggressive
+          ? respondAm1(ctx, header, raw, msg.chain, msg.body, from, local)
+          : respondMm1(ctx, header, raw, msg.chain, msg.body, from, local);
     } catch (err) {
       if (!(err instanceof IkeNotifyError)) throw err;
       this.counters.count(err.notify === NotifyType.NoProposalChosen ? 'no-proposal-chosen' : 'malformed');

@@ -24,7 +24,8 @@ import type { EspChoice } from './esp-policy.js';
 import type { Endpoint } from './natt.js';
 import type { NatTVersion, PeerVendorInfo } from './vendor-ids.js';
 
-export type MainModeState = 'mm1' | 'mm2' | 'mm3' | 'mm4' | 'mm5' | 'established' | 'deleted';
+/** Main Mode states by the message awaited next; 'am2' is an Aggressive Mode responder awaiting message 3. */
+export type MainModeState = 'mm1' | 'mm2' | 'mm3' | 'mm4' | 'mm5' | 'am2' | 'established' | 'deleted';
 
 export interface Phase1Suite {
   readonly cipher: CipherSpec;
@@ -151,6 +152,10 @@ export class IkeSa {
   /** Key of this SA in the engine's MM1 index (responder). */
   mm1Key: string | undefined;
   halfOpenSource: string | undefined;
+  /** Identity Protection (Main Mode) or Aggressive (RFC 2408 section 3.1 exchange types). */
+  exchangeType: number = 2;
+  /** Aggressive Mode: IDii_b from message 1, authenticated by HASH_I in message 3. */
+  idiiB: Buffer | undefined;
 
   get floated(): boolean {
     return this.local.port !== 500 && this.natT !== undefined;

@@ -5,10 +5,17 @@
  * HASH(1) = prf(SKEYID_a, M-ID | N/D); before that, error notifies go in the clear.
  */
 import { quickModeHash1 } from '../crypto/ikev1-kdf.js';
-import { DOI_IPSEC, ExchangeType, NotifyType, PayloadType, ProtocolId } from './codec/constants.js';
+import {
+  DOI_IPSEC,
+  ExchangeType,
+  HeaderFlag,
+  NotifyType,
+  PayloadType,
+  ProtocolId,
+} from './codec/constants.js';
 import { IkeNotifyError } from './codec/errors.js';
 import type { IsakmpHeader } from './codec/header.js';
-import { encodeMessage } from './codec/message.js';
+import { decodeMessage, encodeMessage } from './codec/message.js';
 import type { DeletePayload, NotifyPayload } from './codec/notification.js';
 import { encodePayloads, type Payload } from './codec/payloads.js';
 import type { EngineContext } from './context.js';
@@ -16,6 +23,7 @@ import { sendTo } from './context.js';
 import type { IkeSa } from './ike-sa.js';
 import type { Endpoint } from './natt.js';
 import { openPhase2, phase2StartIv } from './quick-mode.js';
+import type { IkeSaTable } from './sa-table.js';
 
 export function isakmpSpi(sa: IkeSa): Buffer {
   return Buffer.concat([sa.ckyI, sa.ckyR]);
@@ -146,11 +154,11 @@ export function dpdData(seq: number): Buffer {
  * Main Mode); authenticated ones carry DELETE, DPD and INITIAL-CONTACT.
  */
 export function receiveInformational(
-ctx: EngineContext,
-table: IkeSaTable,
-header: IsakmpHeader,
-raw: Buffer,
-from: Endpoint,
+  ctx: EngineContext,
+  table: IkeSaTable,
+  header: IsakmpHeader,
+  raw: Buffer,
+  from: Endpoint,
 ): void {
   const sa =
     table.find(header.initiatorCookie, header.responderCookie) ??

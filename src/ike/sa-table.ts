@@ -85,7 +85,7 @@ export class IkeSaTable {
    */
   evictHalfOpen(ctx: EngineContext): boolean {
     for (const sa of this.byKey.values()) {
-      if (sa.role === 'responder' && sa.state === 'mm2') {
+      if (sa.role === 'responder' && (sa.state === 'mm2' || sa.state === 'am2')) {
         ctx.counters.count('half-open-evicted');
         this.removeSa(ctx, sa, undefined);
         return true;

@@ -10,6 +10,7 @@ import type { Millis } from '../util/clock.js';
 import { Counters } from '../util/counters.js';
 import type { AuthAction, AuthenticatorRole, PeerRole } from './auth-action.js';
 import { createAuthRole } from './auth-roles.js';
+import type { FsmState } from './automaton.js';
 import { ControlProtocol, type CpAction, DEFAULT_CP_LIMITS } from './control-protocol.js';
 import { countDrop } from './drop-log.js';
 import { encodePppFrame, FULL_FRAMING, PppFrameView, type PppFraming, parsePppFrame } from './frame.js';
@@ -343,6 +344,11 @@ export class PppSession {
           break;
         case 'layer-down':
         case 'layer-finished':
+          // RFC 1661 section 4.1, Opened + RCR: a Configure-Request after Opened (most often the peer
+          // repeating one whose Configure-Ack was lost) renegotiates the NCP: This-Layer-Down, then Up once
+          // it opens again. The link and its addresses stay, as in pppd; only an NCP that gives up or is
+          // terminated ends the session.
+          if (a.type === 'layer-down' && isNegotiating(ncp.state)) break;
           // IPCP carries the session: when it goes, so does the link. IPv6CP failing leaves IPv4 running.
           if (ncp === this.ipcp && this.currentPhase === 'network') {
             const reason = this.ipcp.reason || 'IPCP down';
@@ -417,4 +423,9 @@ export class PppSession {
     this.currentPhase = 'dead';
     out.push({ type: 'finished', reason });
   }
+}
+
+/** The NCP is (re)negotiating options rather than leaving (RFC 1661 section 4.2 states 6–8). */
+function isNegotiating(state: FsmState): boolean {
+  return state === 'req-sent' || state === 'ack-rcvd' || state === 'ack-sent';
 }

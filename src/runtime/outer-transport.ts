@@ -35,6 +35,13 @@ export class RealOuterTransport implements OuterTransport {
   private dgram: UdpEndpoints | undefined;
   private raw: RawEsp | undefined;
   private inbound: InboundPath | undefined;
+  /** Text → host-order address for sends (the endpoint names peers by text; the socket wants integers). */
+  private readonly addressInts = new Map<string, number>();
+  private flushScheduled = false;
+  private readonly flushNow = () => {
+    this.flushScheduled = false;
+    this.flush();
+  };
 
   private constructor() {}
 
@@ -128,21 +135,38 @@ export class RealOuterTransport implements OuterTransport {
     }
     const sock = this.native.get(local.port);
     if (sock !== undefined) {
-      sock.send(
-        buf,
-        offset,
-        length,
-        ipv4ToInt(remote.address),
-        remote.port,
-        local.address === '0.0.0.0' ? 0 : ipv4ToInt(local.address),
-      );
+      // Queued into the socket's send arena (a copy), and sent with one sendmmsg per batch once the current
+      // receive batch or timer callback is done: one native crossing per batch, not per datagram.
+      const src = local.address === '0.0.0.0' || local.address === '' ? 0 : this.toInt(local.address);
+      if (!sock.enqueue(buf, offset, length, this.toInt(remote.address), remote.port, src)) return;
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(this.flushNow);
+      }
       return;
     }
     // dgram may queue the datagram past this call: give it its own copy.
     this.dgram?.send(local, remote, Buffer.from(buf.subarray(offset, offset + length)));
   }
 
+  /** Sends every queued datagram now. */
+  flush(): void {
+    for (const s of this.native.values()) s.flush();
+  }
+
+  private toInt(address: string): number {
+    let n = this.addressInts.get(address);
+    if (n === undefined) {
+      n = ipv4ToInt(address);
+      // Bounded: peers come and go; a full cache simply starts again.
+      if (this.addressInts.size >= 4096) this.addressInts.clear();
+      this.addressInts.set(address, n);
+    }
+    return n;
+  }
+
   close(): void {
+    this.flush();
     for (const s of this.native.values()) s.close();
     this.native.clear();
     void this.dgram?.close();

@@ -14,6 +14,7 @@ import { parseCidr } from '../net/ipv4-address.js';
 import { Tun } from '../net/tun.js';
 import type { AddressSource } from '../ppp/session.js';
 import { RealOuterTransport } from '../runtime/outer-transport.js';
+import { BatchedTunDevice } from '../runtime/tun-device.js';
 import type { Logger } from '../util/log.js';
 import type { ServerConfig } from './config.js';
 import { ControlSocket, type SessionStatus, type StatusSnapshot } from './control-socket.js';
@@ -164,7 +165,7 @@ export class L2tpsecServer {
       ike: ikeConfigFor(cfg, transport.rawEspAvailable),
       l2tp: { helloInterval: cfg.timeouts.l2tpHelloSeconds * 1000 },
       transport,
-      device: tun,
+      device: new BatchedTunDevice(tun),
       mssClamp: cfg.mssClamp ? cfg.tun.mtu - 40 : 0,
       allowPlainL2tp: cfg.allowPlainL2tp,
       log,

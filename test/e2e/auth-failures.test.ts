@@ -9,8 +9,8 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { netnsUnavailable } from '../support/netns.js';
 import { SERVER_PUBLIC, Topology } from '../server/support/topology.js';
+import { netnsUnavailable } from '../support/netns.js';
 import {
   type CliProcess,
   cliUnavailable,
@@ -63,7 +63,14 @@ describe.skipIf(unavailable !== undefined)(`connection failures (${unavailable ?
     );
     expect(snap.sessions).toEqual([]);
     expect(snap.pool).toMatchObject({ leased: 0 });
-    expect(live(snap)).toMatchObject({ ikeSas: 0, ikeHalfOpen: 0, espSas: 0, pppSessions: 0, peers: 0, l2tpSessions: 0 });
+    expect(live(snap)).toMatchObject({
+      ikeSas: 0,
+      ikeHalfOpen: 0,
+      espSas: 0,
+      pppSessions: 0,
+      peers: 0,
+      l2tpSessions: 0,
+    });
   }
 
   it('wrong pre-shared key: fails in the IKE stage; the server logs the failed Main Mode', async () => {
@@ -71,7 +78,9 @@ describe.skipIf(unavailable !== undefined)(`connection failures (${unavailable ?
     expect(r.failed.stage).toBe('ike');
     expect(String(r.failed.message)).toMatch(/pre-shared key/);
     process.stdout.write(`wrong PSK → client: ${r.failed.message}\n`);
-    const why = r.serverLines().filter((l) => /Main Mode failed|MM1 refused|dropped ISAKMP|pre-shared/i.test(String(l.json?.msg)));
+    const why = r
+      .serverLines()
+      .filter((l) => /Main Mode failed|MM1 refused|dropped ISAKMP|pre-shared/i.test(String(l.json?.msg)));
     process.stdout.write(`wrong PSK → server: ${why.map((l) => l.text).join('\n')}\n`);
     expect(why.length, server.transcript()).toBeGreaterThan(0);
     await expectNothingLeft();
@@ -93,7 +102,9 @@ describe.skipIf(unavailable !== undefined)(`connection failures (${unavailable ?
     expect(r.failed.stage).toBe('ppp');
     expect(String(r.failed.message)).toMatch(/authentication failed/);
     process.stdout.write(`unknown user → client: ${r.failed.message}\n`);
-    const why = r.serverLines().filter((l) => /auth/i.test(String(l.json?.msg)) && l.json?.user === 'mallory');
+    const why = r
+      .serverLines()
+      .filter((l) => /auth/i.test(String(l.json?.msg)) && l.json?.user === 'mallory');
     process.stdout.write(`unknown user → server: ${why.map((l) => l.text).join('\n')}\n`);
     expect(why.length, server.transcript()).toBeGreaterThan(0);
     await expectNothingLeft();

@@ -10,8 +10,8 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { netnsUnavailable } from '../support/netns.js';
 import { HOST_ADDRESS, LAN_NET, NAT_PUBLIC, SERVER_PUBLIC, Topology } from '../server/support/topology.js';
+import { netnsUnavailable } from '../support/netns.js';
 import {
   type CliProcess,
   cliUnavailable,
@@ -46,7 +46,13 @@ describe.skipIf(unavailable !== undefined)(`two clients behind one NAT (${unavai
 
   it('both connect at once, each with its own address and session', async () => {
     clients = users.map((u, i) =>
-      startClient(topo, i, { server: SERVER_PUBLIC, psk, user: u.name, password: u.password, routes: [LAN_NET] }),
+      startClient(topo, i, {
+        server: SERVER_PUBLIC,
+        psk,
+        user: u.name,
+        password: u.password,
+        routes: [LAN_NET],
+      }),
     );
     const events = await Promise.all(clients.map((c) => c.waitForEvent('connected', 40_000)));
     const addresses = events.map((e) => String(e.json?.address));
@@ -69,7 +75,10 @@ describe.skipIf(unavailable !== undefined)(`two clients behind one NAT (${unavai
   });
 
   it('both reach the host behind the server at the same time', async () => {
-    expect(clients.every((c) => c.event('connected') !== undefined), 'not connected').toBe(true);
+    expect(
+      clients.every((c) => c.event('connected') !== undefined),
+      'not connected',
+    ).toBe(true);
     const ok = await Promise.all(topo.clients.map((c) => topo.ping(c.ns, HOST_ADDRESS, 5)));
     expect(ok).toEqual([true, true]);
     const snap = await queryStatusCli(control);

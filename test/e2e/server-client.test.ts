@@ -10,8 +10,8 @@ import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { netnsUnavailable } from '../support/netns.js';
 import { HOST_ADDRESS, LAN_NET, SERVER_PUBLIC, Topology } from '../server/support/topology.js';
+import { netnsUnavailable } from '../support/netns.js';
 import {
   type CliProcess,
   cliUnavailable,
@@ -123,7 +123,14 @@ describe.skipIf(unavailable !== undefined)(`l2tpsec server ⇄ connect (${unavai
     );
     expect(snap.sessions).toEqual([]);
     expect(snap.pool).toMatchObject({ leased: 0 });
-    expect(live(snap)).toMatchObject({ ikeSas: 0, ikeHalfOpen: 0, espSas: 0, pppSessions: 0, peers: 0, l2tpSessions: 0 });
+    expect(live(snap)).toMatchObject({
+      ikeSas: 0,
+      ikeHalfOpen: 0,
+      espSas: 0,
+      pppSessions: 0,
+      peers: 0,
+      l2tpSessions: 0,
+    });
     expect(server.logged('IKE SA down').some((l) => l.json?.reason === 'peer-delete')).toBe(true);
   });
 

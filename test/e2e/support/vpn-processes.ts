@@ -9,8 +9,8 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { StatusSnapshot } from '../../../src/server/control-socket.js';
-import { run } from '../../support/netns.js';
 import type { Topology } from '../../server/support/topology.js';
+import { run } from '../../support/netns.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const CLI = resolve(ROOT, 'bin/l2tpsec.js');
@@ -95,7 +95,8 @@ export class CliProcess {
       if (hit !== undefined) return hit;
       if (!this.running) throw new Error(`${this.label} ended before ${what}:\n${this.transcript()}`);
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${this.label}: no ${what} within ${timeoutMs} ms:\n${this.transcript()}`);
+      if (left <= 0)
+        throw new Error(`${this.label}: no ${what} within ${timeoutMs} ms:\n${this.transcript()}`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
         this.waiters.push(() => {
@@ -112,7 +113,11 @@ export class CliProcess {
   }
 
   waitForEvent(name: string, timeoutMs: number): Promise<LineRecord> {
-    return this.waitForLine((l) => l.stream === 'stdout' && l.json?.event === name, timeoutMs, `event "${name}"`);
+    return this.waitForLine(
+      (l) => l.stream === 'stdout' && l.json?.event === name,
+      timeoutMs,
+      `event "${name}"`,
+    );
   }
 
   /** pino lines whose msg contains `text`. */
@@ -165,12 +170,21 @@ export async function startServer(
         }
       : {}),
   };
-  const child = topo.spawn(topo.server.netns, process.execPath, [CLI, 'server', '--control', controlPath, ...extraArgs], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = topo.spawn(
+    topo.server.netns,
+    process.execPath,
+    [CLI, 'server', '--control', controlPath, ...extraArgs],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const p = new CliProcess('server', child);
-  await p.waitForLine((l) => l.json?.msg === 'l2tpsec server listening on UDP 500 and 4500', 20_000, 'listening');
+  await p.waitForLine(
+    (l) => l.json?.msg === 'l2tpsec server listening on UDP 500 and 4500',
+    20_000,
+    'listening',
+  );
   return p;
 }
 
@@ -184,7 +198,12 @@ export interface ConnectArgs {
 }
 
 /** Starts `l2tpsec connect --json` in client `index`'s namespace (does not wait). */
-export function startClient(topo: Topology, index: number, a: ConnectArgs, label = `client${index}`): CliProcess {
+export function startClient(
+  topo: Topology,
+  index: number,
+  a: ConnectArgs,
+  label = `client${index}`,
+): CliProcess {
   const args = [
     CLI,
     'connect',
@@ -210,7 +229,9 @@ export function startClient(topo: Topology, index: number, a: ConnectArgs, label
 
 /** `l2tpsec status --json --control PATH`, parsed. */
 export async function queryStatusCli(controlPath: string): Promise<StatusSnapshot> {
-  const r = await run([process.execPath, CLI, 'status', '--json', '--control', controlPath], { timeoutMs: 10_000 });
+  const r = await run([process.execPath, CLI, 'status', '--json', '--control', controlPath], {
+    timeoutMs: 10_000,
+  });
   if (r.code !== 0) throw new Error(`l2tpsec status failed (${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout) as StatusSnapshot;
 }
@@ -264,10 +285,14 @@ export async function iperf3(
       100,
     );
     if (listening.trim() === '') throw new Error('iperf3 server did not start');
-    const r = await run(['ip', 'netns', 'exec', clientNs, 'iperf3', '-c', target, '-t', String(seconds), '-J'], {
-      timeoutMs: (seconds + 20) * 1000,
-    });
-    if (r.code !== 0) throw new Error(`iperf3 client failed (${r.code}): ${r.stderr || r.stdout.slice(0, 500)}`);
+    const r = await run(
+      ['ip', 'netns', 'exec', clientNs, 'iperf3', '-c', target, '-t', String(seconds), '-J'],
+      {
+        timeoutMs: (seconds + 20) * 1000,
+      },
+    );
+    if (r.code !== 0)
+      throw new Error(`iperf3 client failed (${r.code}): ${r.stderr || r.stdout.slice(0, 500)}`);
     const j = JSON.parse(r.stdout) as {
       end: {
         sum_sent: { bits_per_second: number; retransmits?: number };

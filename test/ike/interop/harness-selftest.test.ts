@@ -100,9 +100,7 @@ describe.skipIf(why !== undefined)(
           expect(child?.encap).toBe(encap);
           expect(ike?.localPort).toBe(encap ? '4500' : '500');
           // The responder holds the mirror image: its inbound SPI is the client's outbound one.
-          const peer = (await server.listSas())
-            .flatMap((s) => s.children)
-            .find((c) => c.spiIn === child?.spiOut);
+          const peer = await server.waitForChild((c) => c.spiIn === child?.spiOut);
           expect(peer?.spiOut, context).toBe(child?.spiIn);
           expect(peer?.state).toBe('INSTALLED');
           await client.terminate(conn);

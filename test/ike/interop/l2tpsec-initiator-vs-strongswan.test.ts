@@ -31,16 +31,6 @@ const RESPONDER = (encap: boolean): Ikev1Connection => ({
   encap,
 });
 
-/** charon's CHILD_SA whose inbound SPI is `spiIn`, once installed (Quick Mode's third message may lag). */
-async function findChild(charon: Charon, spiIn: string) {
-  const until = Date.now() + 5000;
-  for (;;) {
-    const c = (await charon.listSas()).flatMap((s) => s.children).find((x) => x.spiIn === spiIn);
-    if ((c && c.state === 'INSTALLED') || Date.now() > until) return c;
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
-
 interface Event {
   readonly event: string;
   readonly [k: string]: unknown;
@@ -96,9 +86,8 @@ describe.skipIf(why !== undefined)(
         const child = events.find((e) => e.event === 'child-sa');
         expect(child?.mode, context).toBe('transport');
         // charon holds the mirror image: its inbound SPI is the initiator's outbound one.
-        let peer = await findChild(server, String(child?.spiOut));
+        const peer = await server.waitForChild((c) => c.spiIn === child?.spiOut);
         expect(peer, `${context}\n${server.logTail()}`).toBeDefined();
-        peer = peer!;
         expect(peer?.spiOut).toBe(child?.spiIn);
         expect(peer?.state).toBe('INSTALLED');
         expect(peer?.mode).toBe('TRANSPORT');

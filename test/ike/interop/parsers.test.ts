@@ -4,8 +4,8 @@
  * No root needed.
  */
 import { describe, expect, it } from 'vitest';
-import { parseListSas, parseSwanctlRaw, swanctlConf } from '../../support/charon.js';
 import { ikeScanArgs, parseIkeScan } from '../../support/ikescan.js';
+import { parseListSas, parseSwanctlRaw, swanctlConf } from '../../support/swanctl.js';
 
 // `swanctl --list-sas --raw` after an IKEv1 initiation with encap = yes and ESP aes128gcm16-modp2048.
 const LIST_SAS_RAW =

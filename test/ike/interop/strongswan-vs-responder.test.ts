@@ -156,14 +156,7 @@ describe.skipIf(why !== undefined)(
         .slice(before)
         .find((e) => e.spiIn !== first?.spiOut);
       expect(fresh, context()).toBeDefined();
-      const until = Date.now() + 5000;
-      let installed = undefined as undefined | { state: string; spiIn: string };
-      while (!installed && Date.now() < until) {
-        installed = (await client.listSas())
-          .flatMap((s) => s.children)
-          .find((c) => c.spiOut === fresh?.spiIn);
-        if (!installed) await new Promise((res) => setTimeout(res, 100));
-      }
+      const installed = await client.waitForChild((c) => c.spiOut === fresh?.spiIn);
       expect(installed?.state, context()).toBe('INSTALLED');
       expect(installed?.spiIn).toBe(fresh?.spiOut);
       // Same IKE SA: no second Main Mode.
