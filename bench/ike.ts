@@ -77,14 +77,29 @@ function timeLoop(seconds: number, body: () => void): { n: number; ms: number; w
 
 export function measure(group: DhGroupId, seconds: number): IkeBenchResult {
   const pair = benchPair(group);
-  for (let i = 0; i < 3; i++) if (handshake(pair) !== 2) throw new Error(`group ${group}: handshake incomplete`);
-  const hs = timeLoop(seconds, () => handshake(pair));
-  const dh = timeLoop(Math.max(0.2, seconds / 4), () => {
-    const a = generateDhKeyPair(group);
-    const b = generateDhKeyPair(group);
-    a.computeSecret(b.publicValue);
-    b.computeSecret(a.publicValue);
-  });
+  for (let i = 0; i < 3; i++)
+    if (handshake(pair) !== 2) throw new Error(`group ${group}: handshake incomplete`);
+  // Handshakes and bare DH alternate in short slices so both see the same machine load.
+  const hs = { n: 0, ms: 0, wallMs: 0 };
+  const dh = { n: 0, ms: 0, wallMs: 0 };
+  const slices = Math.max(1, Math.round(seconds / 0.15));
+  for (let i = 0; i < slices; i++) {
+    const h = timeLoop(0.1, () => handshake(pair));
+    const d = timeLoop(0.05, () => {
+      const a = generateDhKeyPair(group);
+      const b = generateDhKeyPair(group);
+      a.computeSecret(b.publicValue);
+      b.computeSecret(a.publicValue);
+    });
+    for (const [acc, x] of [
+      [hs, h],
+      [dh, d],
+    ] as const) {
+      acc.n += x.n;
+      acc.ms += x.ms;
+      acc.wallMs += x.wallMs;
+    }
+  }
   const perHandshake = hs.ms / hs.n;
   const dhMs = dh.ms / dh.n;
   return {

@@ -194,6 +194,9 @@ export function configureInterface(name: string, opts: TunAddressOptions): void 
     ? [opts.address, 'peer', opts.peer]
     : [`${opts.address}/${opts.prefixLength ?? 32}`];
   ip(['addr', 'add', ...local, 'dev', name], ns);
+  // No IPv6 link-local address: the kernel then sends no router solicitations or MLD reports into a
+  // tunnel that carries IPv4 only (IPv6CP is off by default).
+  ip(['link', 'set', 'dev', name, 'addrgenmode', 'none'], ns);
   ip(
     [
       'link',

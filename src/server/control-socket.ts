@@ -44,6 +44,8 @@ export interface StatusSnapshot {
   /** Per layer, per reason: the same `Counters` the logs and tests read. */
   readonly counters: Readonly<Record<string, Readonly<Record<string, number>>>>;
   readonly pool?: { readonly size: number; readonly available: number; readonly leased: number };
+  /** Gauges of what exists right now (IKE SAs, ESP SAs, L2TP tunnels and sessions, PPP sessions, peers). */
+  readonly live?: Readonly<Record<string, number>>;
 }
 
 export type StatusProvider = () => StatusSnapshot;

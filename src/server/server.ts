@@ -251,7 +251,8 @@ export class L2tpsecServer {
       startedAt: new Date(this.startedAt).toISOString(),
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
       sessions,
-      counters: { ...this.endpoint.counterSnapshot(), live: this.liveState() },
+      counters: this.endpoint.counterSnapshot(),
+      live: this.liveState(),
       pool: { size: this.pool.size, available: this.pool.available, leased: this.pool.leased },
     };
   }

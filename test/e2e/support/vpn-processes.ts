@@ -236,9 +236,9 @@ export async function queryStatusCli(controlPath: string): Promise<StatusSnapsho
   return JSON.parse(r.stdout) as StatusSnapshot;
 }
 
-/** What is alive on the server right now (src/server/server.ts `liveState`, under counters.live). */
+/** What is alive on the server right now (src/server/server.ts `liveState`, `live` in the snapshot). */
 export function live(s: StatusSnapshot): Record<string, number> {
-  return { ...(s.counters.live ?? {}) };
+  return { ...(s.live ?? {}) };
 }
 
 /** Polls `check` until it returns true (or throws the last failure after `timeoutMs`). */
