@@ -14,6 +14,7 @@ import {
   ProtocolId,
   SIT_IDENTITY_ONLY,
 } from './codec/constants.js';
+import { encodeAttributes, numberAttribute } from './codec/attributes.js';
 import { IkeNotifyError } from './codec/errors.js';
 import type { IsakmpHeader } from './codec/header.js';
 import type { IdPayload } from './codec/identification.js';
@@ -128,6 +129,20 @@ export function respondQm1(ctx: EngineContext, sa: IkeSa, header: IsakmpHeader, 
   }
   if (choice.udpEncapsulation && choice.mode === 'transport' && sa.natT) {
     rest.push(...natOaPayloads(sa, sa.peer.address, sa.local.address, sa.local.address));
+  }
+  if (choice.capped) {
+    // RFC 2407 section 4.6.3.1: the SA echoes the proposal; the shorter lifetime we enforce is announced.
+    rest.push({
+      type: PayloadType.N,
+      doi: DOI_IPSEC,
+      protocolId: ProtocolId.ESP,
+      notifyType: NotifyType.ResponderLifetime,
+      spi: ex.spiIn,
+      data: encodeAttributes([
+        { type: IpsecAttr.SaLifeType, value: LifeType.Seconds },
+        numberAttribute(IpsecAttr.SaLifeDuration, choice.effectiveLifetimeSeconds),
+      ]),
+    });
   }
   const hash2 = hashed(rest, (b) => quickModeHash2(prf, sa.keys!.a, mid, ex.ni, b));
   const { data, lastBlock: next } = sa.sealBody(
