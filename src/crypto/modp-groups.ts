@@ -97,17 +97,18 @@ export const MODP_PRIME_HEX: Readonly<Record<ModpGroupId, string>> = {
 /**
  * Private exponent length in bits. RFC 3526 section 8 gives, per group, the exponent size whose strength
  * matches the prime; we take the upper end of its range (and 256 bits for the small RFC 2409 groups) so the
- * exponent is never the weak link, while staying far cheaper than a full-length exponent.
+ * exponent is never the weak link, while staying far cheaper than a full-length exponent. Each is a whole
+ * number of bytes, since the private key is drawn from the RNG byte by byte.
  */
 export const MODP_EXPONENT_BITS: Readonly<Record<ModpGroupId, number>> = {
   1: 256,
   2: 256,
   5: 256,
   14: 320,
-  15: 420,
+  15: 424,
   16: 480,
-  17: 540,
-  18: 620,
+  17: 544,
+  18: 624,
 };
 
 export function isModpGroup(id: DhGroupId): id is ModpGroupId {

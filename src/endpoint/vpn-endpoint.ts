@@ -248,7 +248,7 @@ export class VpnEndpoint implements DataPathContext {
     this.forgetCachedSas();
     const link = this.peers.get(peerLinkKey(sa.peer.address, sa.peer.port));
     if (sa.direction === 'inbound' && link !== undefined && !this.hasInboundSa(link))
-      this.dropPeer(link, now);
+      this.dropPeer(link, now, 'IPsec SA expired');
   }
 
   private reschedule(): void {
@@ -296,7 +296,8 @@ export class VpnEndpoint implements DataPathContext {
           break;
         case 'peer-dead':
           this.log.warn({ ikeSa: a.ikeSaId, peer: a.peer }, 'peer dead (DPD): clearing its tunnels');
-          for (const p of this.peers.values()) if (p.ikeSaId === a.ikeSaId) this.dropPeer(p, now);
+          for (const p of this.peers.values())
+            if (p.ikeSaId === a.ikeSaId) this.dropPeer(p, now, 'IPsec peer dead (DPD)');
           break;
       }
     }
@@ -401,7 +402,8 @@ export class VpnEndpoint implements DataPathContext {
     const link = this.peers.get(peerKey);
     // With no SA left, the peer's L2TP tunnels cannot carry anything more (RFC 3193): clear them now rather
     // than after L2TP's retransmissions run out, so leases and sessions are freed at once.
-    if (link !== undefined && !this.hasInboundSa(link)) this.dropPeer(link, now);
+    if (link !== undefined && !this.hasInboundSa(link))
+      this.dropPeer(link, now, `IPsec SA deleted (${reason})`);
   }
 
   /** The send path caches each peer's outbound SA (peer-link.ts); any SA added or removed voids those. */
@@ -417,12 +419,13 @@ export class VpnEndpoint implements DataPathContext {
   }
 
   /** Tears down every L2TP tunnel (and so every session) of `link`, and forgets it. */
-  private dropPeer(link: PeerLink, now: Millis): void {
+  private dropPeer(link: PeerLink, now: Millis, reason: string): void {
+    // Sessions first, so each ends with the real cause rather than as a casualty of its tunnel's StopCCN.
+    for (const s of [...this.sessions.all()]) {
+      if (s.peerKey === link.key) this.applyPpp(s, s.ppp.lowerDown(now, reason), now);
+    }
     for (const tunnelId of this.tunnelsOf(link.key))
       this.applyL2tp(this.l2tp.closeTunnel(tunnelId, now), now);
-    for (const s of [...this.sessions.all()]) {
-      if (s.peerKey === link.key) this.applyPpp(s, s.ppp.lowerDown(now, 'IPsec SA gone'), now);
-    }
     if (!this.hasInboundSa(link)) this.peers.delete(link.key);
   }
 

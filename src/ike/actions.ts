@@ -11,7 +11,7 @@ export interface SendAction {
   readonly type: 'send';
   readonly to: Endpoint;
   readonly from: Endpoint;
-  /** The ISAKMP message, without the non-ESP marker. */
+  /** The ISAKMP message without the non-ESP marker, or a one-byte 0xFF NAT keep-alive (RFC 3948 s2.3). */
   readonly data: Buffer;
   /** Port-4500 traffic: the owner prepends the 4-byte non-ESP marker (RFC 3948 section 2.2). */
   readonly nonEspMarker: boolean;
@@ -97,6 +97,13 @@ export interface IkeSaDownAction {
   readonly notify?: number;
 }
 
+/** An initiator's Quick Mode ended without an SA: refused by the peer (its notify) or unanswered. */
+export interface ChildSaFailedAction {
+  readonly type: 'child-sa-failed';
+  readonly ikeSaId: string;
+  readonly notify?: number;
+}
+
 export interface PeerDeadAction {
   readonly type: 'peer-dead';
   readonly ikeSaId: string;
@@ -109,4 +116,5 @@ export type IkeAction =
   | DeleteSaAction
   | IkeSaUpAction
   | IkeSaDownAction
+  | ChildSaFailedAction
   | PeerDeadAction;

@@ -39,6 +39,8 @@ export interface IkeConfig {
   readonly dpdIdleMs: number;
   readonly dpdRetryMs: number;
   readonly dpdTries: number;
+  /** RFC 3948 section 2.3: an initiator using UDP encapsulation sends a 0xFF keep-alive this often. */
+  readonly natKeepaliveMs: number;
   /** How long a completed Quick Mode is remembered (to answer duplicates). */
   readonly exchangeLingerMs: number;
   /** Initiator proposals. */
@@ -102,6 +104,7 @@ export function resolveConfig(input: IkeConfigInput): IkeConfig {
     dpdRetryMs: 5_000,
     dpdTries: 5,
     exchangeLingerMs: 60_000,
+    natKeepaliveMs: 20_000,
     initiatorSuites: [
       { cipher: { cipher: 'aes-cbc', keyBits: 128 }, hash: 'sha1', group: 19 },
       { cipher: { cipher: 'aes-cbc', keyBits: 256 }, hash: 'sha256', group: 14 },

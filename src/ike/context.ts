@@ -33,6 +33,7 @@ export type IkeCounter =
   | 'notify-received'
   | 'ike-sa-established'
   | 'child-sa-installed'
+  | 'nat-keepalive'
   | 'dpd-sent'
   | 'dpd-ack'
   | 'peer-dead'

@@ -146,6 +146,9 @@ function printEvent(a: Exclude<IkeAction, { type: 'send' }>): void {
     case 'ike-sa-down':
       line = { event: 'ike-sa-down', id: a.ikeSaId, reason: a.reason, notify: a.notify };
       break;
+    case 'child-sa-failed':
+      line = { event: 'child-sa-failed', ike: a.ikeSaId, notify: a.notify };
+      break;
     case 'peer-dead':
       line = { event: 'peer-dead', id: a.ikeSaId, peer: `${a.peer.address}:${a.peer.port}` };
       break;

@@ -15,7 +15,7 @@ import { decodeHeader, type IsakmpHeader } from './codec/header.js';
 import { decodeMessage } from './codec/message.js';
 import { type IkeConfig, type IkeConfigInput, resolveConfig } from './config.js';
 import { type EngineContext, type IkeCounter, sendTo } from './context.js';
-import type { ChildSa, IkeSa } from './ike-sa.js';
+import type { IkeSa } from './ike-sa.js';
 import {
   deleteEspPayload,
   deleteIkePayload,
@@ -28,7 +28,7 @@ import { initiateMm1, initiatorMm2, initiatorMm4, initiatorMm6 } from './main-mo
 import { respondMm1, respondMm3, respondMm5 } from './main-mode-responder.js';
 import { initiateQm1, initiatorQm2 } from './quick-mode-initiator.js';
 import { respondQm1, respondQm3 } from './quick-mode-responder.js';
-import { IkeSaTable, samePeer } from './sa-table.js';
+import { IkeSaTable } from './sa-table.js';
 import { nextDeadline, tickSa } from './timers.js';
 
 const ZERO_COOKIE = Buffer.alloc(8);
@@ -94,10 +94,17 @@ export class IkeEngine {
   }
 
   /** Deletes an IKE SA and its children, telling the peer (RFC 2408 section 4.8). */
-  deleteIkeSa(ikeSaId: string, now: Millis): readonly IkeAction[] {
+  deleteIkeSa(ikeSaId: string, now: Millis, opts: { keepChildren?: boolean } = {}): readonly IkeAction[] {
     const sa = this.table.byId.get(ikeSaId);
     if (!sa) return [];
     const ctx = this.ctx(now);
+    if (opts.keepChildren) {
+      // After a phase-1 rekey only the old ISAKMP SA goes; a newer IKE SA to the same peer adopts the ESP SAs.
+      sendInformational(ctx, sa, [deleteIkePayload(sa)]);
+      this.table.adoptOrDeleteChildren(ctx, sa, 'local');
+      this.table.removeSa(ctx, sa, 'local');
+      return ctx.out;
+    }
     if (sa.children.length > 0)
       sendInformational(ctx, sa, [deleteEspPayload(sa.children.map((c) => c.params.spiIn))]);
     sendInformational(ctx, sa, [deleteIkePayload(sa)]);
@@ -127,20 +134,13 @@ export class IkeEngine {
     if (!sa || !child) return [];
     sa.lastHeard = now;
     child.lastTraffic = now;
-    const older: { sa: IkeSa; child: ChildSa }[] = [];
-    for (const other of this.table.byKey.values()) {
-      if (!samePeer(other, sa)) continue;
-      for (const c of other.children) {
-        if (c !== child && c.createdAt < child.createdAt && sameSelectors(c, child))
-          older.push({ sa: other, child: c });
-      }
-    }
-    if (older.length === 0) return [];
+    // Only the first packet on an SA can mean "traffic has moved": later calls stay O(1) for the data path.
+    if (child.trafficSeen) return [];
+    child.trafficSeen = true;
     const ctx = this.ctx(now);
-    for (const o of older) {
-      sendInformational(ctx, o.sa, [deleteEspPayload([o.child.params.spiIn])]);
-      this.table.removeChildren(ctx, o.sa, [o.child], 'rekeyed');
-    }
+    this.table.retireOlderSiblings(ctx, sa, child, (o, c) => {
+      sendInformational(ctx, o, [deleteEspPayload([c.params.spiIn])]);
+    });
     return ctx.out;
   }
 
@@ -176,7 +176,15 @@ export class IkeEngine {
 
   tick(now: Millis): readonly IkeAction[] {
     const ctx = this.ctx(now);
-    for (const sa of [...this.table.byId.values()]) tickSa(ctx, this.table, sa);
+    for (const sa of [...this.table.byId.values()]) {
+      try {
+        tickSa(ctx, this.table, sa);
+      } catch (err) {
+        // A timer must never take the owner's loop down; the SA is dropped rather than retried forever.
+        this.log.error({ err: (err as Error).message, ike: sa.id }, 'IKE timer failed');
+        this.table.removeSa(ctx, sa, 'failed');
+      }
+    }
     return ctx.out;
   }
 
@@ -188,6 +196,11 @@ export class IkeEngine {
    */
   receive(datagram: Buffer, from: Endpoint, local: Endpoint, now: Millis): readonly IkeAction[] {
     const ctx = this.ctx(now);
+    if (datagram.length === 1 && datagram[0] === 0xff) {
+      // RFC 3948 section 2.3: a NAT keep-alive that reached us on the IKE path.
+      this.counters.count('nat-keepalive');
+      return ctx.out;
+    }
     let header: IsakmpHeader;
     try {
       header = decodeHeader(datagram);
@@ -404,9 +417,4 @@ export class IkeEngine {
       sendInformational(ctx, sa, [notifyPayload(sa, err.notify)]);
     }
   }
-}
-
-function sameSelectors(a: ChildSa, b: ChildSa): boolean {
-  const s = (c: ChildSa) => JSON.stringify([c.params.localSelector, c.params.remoteSelector]);
-  return s(a) === s(b);
 }

@@ -78,6 +78,8 @@ export interface ChildSa {
   readonly createdAt: Millis;
   readonly expiresAt: Millis;
   lastTraffic: Millis;
+  /** ESP has reported traffic on it at least once. */
+  trafficSeen?: boolean;
 }
 
 export class IkeSa {
@@ -120,6 +122,8 @@ export class IkeSa {
   dpdOutstanding: { seq: number; sentAt: Millis; tries: number } | undefined;
   lastHeard: Millis;
   establishedAt: Millis | undefined;
+  /** Next NAT keep-alive (initiator behind NAT, RFC 3948 section 2.3). */
+  keepaliveAt: Millis | undefined;
   /** Initiator: the MM1 proposal (for checking MM2's echo). */
   offered: Payload | undefined;
 
@@ -139,8 +143,16 @@ export class IkeSa {
 
   /** A stable handle: our own cookie (the initiator's or the responder's), unique in the engine. */
   get id(): string {
-    return (this.role === 'initiator' ? this.ckyI : this.ckyR).toString('hex');
+    const own = this.role === 'initiator' ? this.ckyI : this.ckyR;
+    if (this.idOf !== own) {
+      this.idOf = own;
+      this.idText = own.toString('hex');
+    }
+    return this.idText;
   }
+
+  private idOf: Buffer | undefined;
+  private idText = '';
 
   /** The table key: both cookies (issue 4: never the address alone). */
   get key(): string {
@@ -156,10 +168,6 @@ export class IkeSa {
   exchangeType: number = 2;
   /** Aggressive Mode: IDii_b from message 1, authenticated by HASH_I in message 3. */
   idiiB: Buffer | undefined;
-
-  get floated(): boolean {
-    return this.local.port !== 500 && this.natT !== undefined;
-  }
 
   head(exchangeType: number, messageId: number, flags: number): MessageHead {
     return { initiatorCookie: this.ckyI, responderCookie: this.ckyR, exchangeType, flags, messageId };

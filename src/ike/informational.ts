@@ -219,5 +219,13 @@ function onNotify(ctx: EngineContext, table: IkeSaTable, sa: IkeSa, n: NotifyPay
     table.initialContact(ctx, sa);
   } else {
     ctx.log.info({ ike: sa.id, notify: n.notifyType }, 'notify from peer');
+    // An error notify (RFC 2408 s3.14.1: types below 8192) ends the Quick Modes we are waiting on.
+    if (n.notifyType >= 8192) return;
+    for (const ex of [...sa.exchanges.values()]) {
+      if (ex.role !== 'initiator' || ex.state !== 'qm1') continue;
+      sa.exchanges.delete(ex.messageId);
+      table.releaseSpi(ex.spiIn);
+      ctx.out.push({ type: 'child-sa-failed', ikeSaId: sa.id, notify: n.notifyType });
+    }
   }
 }

@@ -92,6 +92,7 @@ export function establish(ctx: EngineContext, sa: IkeSa): void {
   sa.lastHeard = ctx.now;
   sa.expiresAt = ctx.now + sa.suite!.lifetimeSeconds * 1000;
   sa.dpdEnabled = sa.vendor?.dpd === true;
+  if (sa.role === 'initiator' && sa.encapsulate) sa.keepaliveAt = ctx.now + ctx.cfg.natKeepaliveMs;
   ctx.counters.count('ike-sa-established');
   const peerIdentity = sa.peerId
     ? (idDataToAddress(sa.peerId.idType, sa.peerId.data) ?? sa.peerId.data.toString())

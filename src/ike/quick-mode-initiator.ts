@@ -4,10 +4,12 @@
  */
 import { generateDhKeyPair } from '../crypto/dh.js';
 import { quickModeHash1, quickModeHash2, quickModeHash3 } from '../crypto/ikev1-kdf.js';
+import { decodeAttributes } from './codec/attributes.js';
 import {
   DOI_IPSEC,
   EncapsulationMode,
   ExchangeType,
+  IpsecAttr,
   NotifyType,
   PayloadType,
   ProtocolId,
@@ -24,6 +26,7 @@ import { sendTo } from './context.js';
 import { describeMode, espAttributes, readEspTransform } from './esp-policy.js';
 import type { IkeSa, Phase2Exchange } from './ike-sa.js';
 import { NONCE_BYTES } from './main-mode.js';
+import { readLifetimes } from './policy.js';
 
 import {
   afterHash,
@@ -159,7 +162,13 @@ export function initiatorQm2(
   const oas = natOas(chain);
   ex.natOaI = sa.encapsulate ? sa.local.address : undefined;
   ex.natOaR = oas[1] ?? oas[0];
-  const lifetime = parsed.lifetimeSeconds ?? ctx.cfg.initiatorEspLifetimeSeconds;
+  // RFC 2407 section 4.6.3.1: the responder may announce a shorter lifetime than the one it echoes.
+  let lifetime = parsed.lifetimeSeconds ?? ctx.cfg.initiatorEspLifetimeSeconds;
+  for (const n of p) {
+    if (n.type !== PayloadType.N || n.notifyType !== NotifyType.ResponderLifetime) continue;
+    const life = readLifetimes(decodeAttributes(n.data), IpsecAttr.SaLifeType, IpsecAttr.SaLifeDuration);
+    if (life?.seconds !== undefined) lifetime = Math.min(lifetime, life.seconds);
+  }
   ex.choice = {
     ...parsed,
     proposal: prop,

@@ -5,16 +5,18 @@
  */
 import { generateDhKeyPair } from '../crypto/dh.js';
 import { quickModeHash1, quickModeHash2, quickModeHash3 } from '../crypto/ikev1-kdf.js';
+import { encodeAttributes, numberAttribute } from './codec/attributes.js';
 import {
   DOI_IPSEC,
   ExchangeType,
   IdType,
+  IpsecAttr,
+  LifeType,
   NotifyType,
   PayloadType,
   ProtocolId,
   SIT_IDENTITY_ONLY,
 } from './codec/constants.js';
-import { encodeAttributes, numberAttribute } from './codec/attributes.js';
 import { IkeNotifyError } from './codec/errors.js';
 import type { IsakmpHeader } from './codec/header.js';
 import type { IdPayload } from './codec/identification.js';

@@ -121,7 +121,11 @@ export class IkeSaTable {
   }
 
   /** A peer deleting its ISAKMP SA after a phase-1 rekey keeps its ESP SAs: a newer IKE SA adopts them. */
-  adoptOrDeleteChildren(ctx: EngineContext, sa: IkeSa): void {
+  adoptOrDeleteChildren(
+    ctx: EngineContext,
+    sa: IkeSa,
+    reason: DeleteSaAction['reason'] = 'peer-delete',
+  ): void {
     const heir = [...this.byKey.values()].find(
       (o) => o !== sa && o.state === 'established' && samePeer(o, sa),
     );
@@ -130,7 +134,28 @@ export class IkeSaTable {
       for (const c of sa.children) this.childBySpiIn.set(c.params.spiIn, heir);
       sa.children.length = 0;
     } else {
-      this.removeChildren(ctx, sa, sa.children.slice(), 'peer-delete');
+      this.removeChildren(ctx, sa, sa.children.slice(), reason);
+    }
+  }
+
+  /**
+   * Responder-side rekey (issue 4): once traffic arrives on `child`, older SAs to the same peer with the
+   * same selectors are retired (`announce` tells the peer, then they are removed as 'rekeyed').
+   */
+  retireOlderSiblings(
+    ctx: EngineContext,
+    sa: IkeSa,
+    child: ChildSa,
+    announce: (owner: IkeSa, c: ChildSa) => void,
+  ): void {
+    const key = selectorsKey(child);
+    for (const other of [...this.byKey.values()]) {
+      if (!samePeer(other, sa)) continue;
+      const older = other.children.filter(
+        (c) => c !== child && c.createdAt < child.createdAt && selectorsKey(c) === key,
+      );
+      for (const c of older) announce(other, c);
+      this.removeChildren(ctx, other, older, 'rekeyed');
     }
   }
 
@@ -178,4 +203,8 @@ export class IkeSaTable {
 
 export function samePeer(a: IkeSa, b: IkeSa): boolean {
   return a.peer.address === b.peer.address && a.peer.port === b.peer.port;
+}
+
+function selectorsKey(c: ChildSa): string {
+  return JSON.stringify([c.params.localSelector, c.params.remoteSelector]);
 }

@@ -29,6 +29,7 @@ export function nextDeadline(cfg: IkeConfig, sa: IkeSa): Millis | undefined {
     at(ex.expiresAt);
   }
   for (const c of sa.children) at(c.expiresAt);
+  at(sa.keepaliveAt);
   if (sa.state === 'established' && sa.dpdEnabled) {
     at(sa.dpdOutstanding ? sa.dpdOutstanding.sentAt + cfg.dpdRetryMs : sa.lastHeard + cfg.dpdIdleMs);
   }
@@ -69,6 +70,7 @@ export function tickSa(ctx: EngineContext, table: IkeSaTable, sa: IkeSa): void {
         ctx.counters.count(ex.role === 'initiator' ? 'initiator-gave-up' : 'responder-gave-up');
         sa.exchanges.delete(ex.messageId);
         table.releaseSpi(ex.spiIn);
+        if (ex.role === 'initiator') ctx.out.push({ type: 'child-sa-failed', ikeSaId: sa.id });
         continue;
       }
       ctx.counters.count('retransmit');
@@ -87,8 +89,14 @@ export function tickSa(ctx: EngineContext, table: IkeSaTable, sa: IkeSa): void {
     sendInformational(ctx, sa, [deleteEspPayload(expired.map((c) => c.params.spiIn))]);
     table.removeChildren(ctx, sa, expired, 'expired');
   }
+  if (sa.keepaliveAt !== undefined && now >= sa.keepaliveAt) {
+    sa.keepaliveAt = now + cfg.natKeepaliveMs;
+    ctx.out.push({ type: 'send', to: sa.peer, from: sa.local, data: NAT_KEEPALIVE, nonEspMarker: false });
+  }
   if (sa.dpdEnabled) dpd(ctx, table, sa);
 }
+
+const NAT_KEEPALIVE = Buffer.from([0xff]);
 
 function dpd(ctx: EngineContext, table: IkeSaTable, sa: IkeSa): void {
   const { now, cfg } = ctx;

@@ -82,6 +82,8 @@ export class ControlProtocol {
   private requestAnswered = true;
   private naksSent = 0;
   private naksReceived = 0;
+  /** The peer's Configure-Request we acknowledged last (Identifier and options), to spot its repeats. */
+  private lastAcked: { readonly id: number; readonly options: Buffer } | undefined;
   private finishReason = '';
   readonly counters = new Counters<CpDropReason>();
 
@@ -215,11 +217,26 @@ export class ControlProtocol {
     if (this.fsmState !== 'stopped' && !NEGOTIATING.has(this.fsmState)) {
       return this.run('rcr+', now, { peerId: p.id });
     }
+    // Opened, and the peer repeats (same Identifier, same options: RFC 1661 section 5.1's retransmission)
+    // the request we acknowledged: our Configure-Ack was lost and it needs only that. The table's
+    // tld/scr/sca (section 4.1) would take down every layer above, so on the unreliable L2TP data channel
+    // (RFC 2661 section 5.4) one lost Ack would cost the session; answering the repeat keeps both ends Opened.
+    const acked = this.lastAcked;
+    if (
+      this.fsmState === 'opened' &&
+      acked !== undefined &&
+      acked.id === p.id &&
+      acked.options.equals(p.data)
+    ) {
+      this.log?.debug({ cp: this.name, id: p.id }, 'repeated Configure-Request: Configure-Ack again');
+      return [this.packet(CP_CODE.CONFIGURE_ACK, p.id, acked.options)];
+    }
     const verdict = this.negotiator.judgeRequest(options, this.naksSent >= this.limits.maxFailure);
     switch (verdict.kind) {
       case 'fail':
         return this.close(now, verdict.reason);
       case 'ack': {
+        this.lastAcked = { id: p.id, options: Buffer.from(p.data) };
         const response = encodeCpPacket({ code: CP_CODE.CONFIGURE_ACK, id: p.id, data: p.data });
         return this.run('rcr+', now, { peerId: p.id, response });
       }

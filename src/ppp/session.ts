@@ -48,6 +48,8 @@ export class PppSession {
   private upSent = false;
   private downSent = false;
   private finishedSent = false;
+  /** `lowerDown` was called: the L2TP session is gone. */
+  private lowerLayerGone = false;
   private readonly view = new PppFrameView();
 
   constructor(private readonly config: PppConfig) {
@@ -118,8 +120,10 @@ export class PppSession {
   /** The L2TP session is gone: no more frames either way. */
   lowerDown(now: Millis, reason = 'lower layer down'): PppAction[] {
     const out: PppAction[] = [];
-    this.lcpActions(this.lcp.down(now), now, out);
+    // The reason first, and no Close: LCP's Down event below is not a renegotiation (RFC 1661 section 4.3).
+    this.lowerLayerGone = true;
     this.emitDown(reason, out);
+    this.lcpActions(this.lcp.down(now), now, out);
     this.emitFinished(reason, out);
     return out;
   }
@@ -235,7 +239,7 @@ export class PppSession {
           // A renegotiation of an Opened link ends this session: the data path must not outlive LCP.
           this.emitDown(this.lcp.reason || 'LCP renegotiation', out);
           this.stopUpperLayers(now, out);
-          if (this.lcp.state !== 'closing' && this.lcp.state !== 'stopping') {
+          if (!this.lowerLayerGone && this.lcp.state !== 'closing' && this.lcp.state !== 'stopping') {
             this.lcpActions(this.lcp.close(now, 'LCP renegotiation not supported'), now, out);
           }
           break;

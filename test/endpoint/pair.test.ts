@@ -9,7 +9,7 @@ import type { EndpointEvent } from '../../src/endpoint/vpn-endpoint.js';
 import type { EspSuiteChoice } from '../../src/ike/esp-policy.js';
 import { ipv4ToInt } from '../../src/net/ipv4-address.js';
 import type { AuthMethod } from '../../src/ppp/auth-protocol.js';
-import { icmpEcho, internetChecksum, udpPacket } from './support/ipv4.js';
+import { icmpEcho, internetChecksum, tcpChecksum, tcpSyn, udpPacket } from './support/ipv4.js';
 import {
   DNS,
   PASSWORD,
@@ -132,6 +132,32 @@ describe('endpoint pair: the whole chain comes up and carries IPv4', () => {
     const stray = udpPacket(SERVER_TUNNEL_ADDRESS, '192.168.42.77', 1, 2, Buffer.from('x'));
     p.server.endpoint.outbound.packet(stray, 0, stray.length);
     expect(p.server.endpoint.counterSnapshot().datapath['no-route']).toBe(1);
+  });
+
+  it('clamps the MSS of a TCP SYN crossing the tunnel to 1360 (checksum still valid) and leaves smaller ones', async () => {
+    const p = await upPair();
+    const address = clientUp(p.client).localAddress;
+    // MSS 1460 at an aligned offset, then behind one NOP (odd offset: RFC 1624's byte-swapped update).
+    for (const options of [
+      [2, 4, 0x05, 0xb4],
+      [1, 2, 4, 0x05, 0xb4],
+    ]) {
+      const syn = tcpSyn(address, SERVER_TUNNEL_ADDRESS, options);
+      const got = await carry(p.client, p.server, syn);
+      const at = 40 + options.indexOf(2) + 2;
+      expect(got.readUInt16BE(at)).toBe(1360);
+      expect(tcpChecksum(got)).toBe(0);
+      // Only the MSS value and the TCP checksum changed.
+      const masked = (b: Buffer) => {
+        const c = Buffer.from(b);
+        c.writeUInt16BE(0, at);
+        c.writeUInt16BE(0, 36);
+        return c;
+      };
+      expect(masked(got)).toEqual(masked(syn));
+    }
+    const small = tcpSyn(address, SERVER_TUNNEL_ADDRESS, [2, 4, 0x04, 0xb0]);
+    expect(await carry(p.client, p.server, small)).toEqual(small);
   });
 
   for (const method of ['chap-md5', 'pap'] as const) {
@@ -274,6 +300,32 @@ describe('endpoint pair: NAT traversal', () => {
   });
 });
 
+describe('endpoint pair: several clients and L2TP options', () => {
+  it('eight clients behind one NAT: eight IKE SAs, eight distinct pool addresses, no cross-talk', async () => {
+    const p = await upPair({ nat: true, clients: Array.from({ length: 8 }, () => ({})) }, 15_000);
+    const addresses = p.clients.map((c) => clientUp(c).localAddress);
+    expect(new Set(addresses).size).toBe(8);
+    expect(p.pool.leased).toBe(8);
+    expect(p.server.endpoint.ike.ikeSas()).toHaveLength(8);
+    expect(p.server.endpoint.l2tp.tunnelCount).toBe(8);
+    // The server reaches each client by its inner address, and only that client.
+    for (const [i, c] of p.clients.entries()) {
+      const pkt = udpPacket(SERVER_TUNNEL_ADDRESS, addresses[i], 53, 1000 + i, Buffer.from(`to ${i}`));
+      expect(await carry(p.server, c, pkt)).toEqual(pkt);
+    }
+    for (const c of p.clients) expect(c.device.packets).toHaveLength(1);
+  });
+
+  it('data sequencing requested by the LAC (RFC 2661 section 5.4): data messages carry Ns both ways', async () => {
+    const p = await upPair({ clients: [{ l2tp: { requireDataSequencing: true } }] });
+    const server = [...p.server.endpoint.sessions.all()][0];
+    expect(server.sequencing).toBe(true);
+    const before = server.dataNs;
+    await roundTrip(p, p.client, 'sequenced');
+    expect(server.dataNs).toBe(before + 1);
+  });
+});
+
 describe('endpoint pair: ESP suites', () => {
   const suites: readonly [string, EspSuiteChoice][] = [
     ['aes128-sha1', { cipher: 'aes-cbc', keyBits: 128, integrity: 'hmac-sha1-96' }],
@@ -369,5 +421,67 @@ describe('endpoint pair: SA lifetimes and dead peers', () => {
     );
     expect(p.serverHoldings()).toEqual(NOTHING);
     expect(p.server.endpoint.ike.counters.snapshot()['peer-dead']).toBe(1);
+    // The session's end names its cause (the SA gone with its peer), not an LCP renegotiation.
+    expect(p.server.of('session-down').map((e) => e.reason)).toEqual(['IPsec peer dead (DPD)']);
   });
+});
+
+describe('endpoint pair: a client that crashes and reconnects', () => {
+  for (const nat of [false, true]) {
+    it(`${nat ? 'behind NAT' : 'direct'}: INITIAL-CONTACT clears the stale state; one session, one lease, data flows`, async () => {
+      const p = await upPair({ nat });
+      const oldAddress = clientUp(p.client).localAddress;
+      const c = p.restartClient(0);
+      p.dial(c);
+      await waitFor(
+        'the new session on both sides',
+        () => p.server.of('session-up').length === 2 && c.of('session-up').length === 1,
+      );
+      // RFC 2407 section 4.6.3.3: the fresh client's INITIAL-CONTACT made the server drop the old IKE SA, its
+      // ESP SAs, and so the old tunnel, session and lease.
+      await waitFor(
+        'the stale session to go',
+        () => p.server.endpoint.sessions.size === 1 && p.pool.leased === 1,
+      );
+      expect(p.server.of('session-down').map((e) => e.reason)).toEqual([
+        'IPsec SA deleted (initial-contact)',
+      ]);
+      expect(p.server.endpoint.ike.ikeSas()).toHaveLength(1);
+      expect(p.server.endpoint.sad.size).toBe(2);
+      expect(p.server.endpoint.peers.size).toBe(1);
+      await waitFor('the stale tunnel to go', () => p.server.endpoint.l2tp.tunnelCount === 1, 3000);
+      expect(p.pool.holder(clientUp(c).localAddress)?.user).toBe(USER);
+      expect(p.pool.holder(oldAddress) === undefined || clientUp(c).localAddress === oldAddress).toBe(true);
+      await roundTrip(p, c, 'reborn');
+    });
+  }
+});
+
+describe('endpoint pair: a harsher link', () => {
+  for (const seed of [1, 2, 3, 4]) {
+    it(`10% loss, 5% duplication (seed ${seed}${seed % 2 === 0 ? ', NAT' : ''}): comes up and carries data`, async () => {
+      const p = await upPair(
+        {
+          net: { loss: 0.1, duplicate: 0.05, seed: `harsh-${seed}` },
+          seed: `harsh-${seed}`,
+          nat: seed % 2 === 0,
+        },
+        20_000,
+      );
+      expect(p.pool.leased).toBe(1);
+      const address = clientUp(p.client).localAddress;
+      // Some packets may be lost on the way; every one that arrives is intact and arrives once.
+      const sent = new Map<string, Buffer>();
+      for (let i = 0; i < 20; i++) {
+        const pkt = icmpEcho(address, SERVER_TUNNEL_ADDRESS, i, Buffer.from(`harsh ${i}`));
+        sent.set(pkt.toString('hex'), pkt);
+        p.client.endpoint.outbound.packet(pkt, 0, pkt.length);
+      }
+      await p.net.settle();
+      const got = p.server.device.packets.map((b) => b.toString('hex'));
+      expect(got.length).toBeGreaterThan(10);
+      expect(new Set(got).size).toBe(got.length);
+      for (const g of got) expect(sent.has(g)).toBe(true);
+    });
+  }
 });

@@ -119,6 +119,10 @@ describe('Main Mode + Quick Mode between l2tpsec initiator and responder', () =>
     expect(ups(seen)).toHaveLength(2);
     expect(installs(seen)).toHaveLength(0);
     expect(responder.counters.get('no-proposal-chosen')).toBe(1);
+    // The refusal travels as an encrypted NO-PROPOSAL-CHOSEN notify and ends the initiator's Quick Mode.
+    expect(seen.find((a) => a.type === 'child-sa-failed')).toMatchObject({ notify: 14 });
+    link.advance(10_000);
+    expect(initiator.counters.get('retransmit')).toBe(0); // no QM1 retransmission pending
   });
 
   it('with raw ESP allowed and no forcing, plain transport mode is negotiated', () => {
@@ -129,6 +133,28 @@ describe('Main Mode + Quick Mode between l2tpsec initiator and responder', () =>
     const { r } = expectMatchingPair(link.run(initiator.initiate(SERVER, CLIENT, link.clock.now()).actions));
     expect(r.udpEncapsulation).toBe(false);
     expect(responder.counters.get('no-proposal-chosen')).toBe(0);
+  });
+
+  it('an ESP lifetime above the maximum is capped: RESPONDER-LIFETIME in QM2 and both sides enforce it', () => {
+    const { link, initiator } = pair(
+      { esp: { ...pair().responder.cfg.esp, maxLifetimeSeconds: 1200 } },
+      { initiatorEspLifetimeSeconds: 3600 },
+    );
+    const { i, r } = expectMatchingPair(
+      link.run(initiator.initiate(SERVER, CLIENT, link.clock.now()).actions),
+    );
+    expect([i.lifetimeSeconds, r.lifetimeSeconds]).toEqual([1200, 1200]);
+  });
+
+  it('the initiator behind NAT sends 0xFF keep-alives on 4500 every 20 s (RFC 3948 s2.3)', () => {
+    const { link, initiator, responder } = pair();
+    link.run(initiator.initiate(SERVER, CLIENT, link.clock.now()).actions);
+    const before = link.sent.length;
+    link.advance(41_000);
+    const ka = link.sent.slice(before).filter((s) => s.data.length === 1 && s.data[0] === 0xff);
+    expect(ka).toHaveLength(2);
+    expect(ka[0]).toMatchObject({ to: { address: SERVER.address, port: 4500 }, nonEspMarker: false });
+    expect(responder.counters.get('nat-keepalive')).toBe(2);
   });
 
   it('a wrong PSK fails cleanly on both sides', () => {

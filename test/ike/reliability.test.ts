@@ -165,6 +165,27 @@ describe('informational exchanges', () => {
     expect(responder.ikeSas()).toHaveLength(2);
   });
 
+  it('after a phase-1 rekey the client deletes only the old ISAKMP SA: its ESP SA is adopted, not deleted', () => {
+    const { link, initiator, responder } = pair({}, { initialContact: false }, 'adopt');
+    link.run(initiator.initiate(SERVER, CLIENT, link.clock.now()).actions);
+    const first = initiator.ikeSas()[0].id;
+    link.clock.advance(1000);
+    link.run(initiator.initiate(SERVER, CLIENT, link.clock.now()).actions);
+    expect(responder.ikeSas()).toHaveLength(2);
+    const seen = link.run(initiator.deleteIkeSa(first, link.clock.now(), { keepChildren: true }));
+    expect(seen.filter((a) => a.type === 'delete-sa')).toEqual([]);
+    expect(responder.ikeSas()).toHaveLength(1);
+    expect(responder.ikeSas()[0].children).toHaveLength(2);
+    expect(initiator.ikeSas()[0].children).toHaveLength(2);
+    // The adopted SA is still managed: deleting it by SPI works through the new IKE SA.
+    const adopted = responder.ikeSas()[0].children[1].spiIn;
+    const del = link.run(responder.deleteChildSa(adopted, link.clock.now()));
+    expect(del.filter((a) => a.type === 'delete-sa').map((a) => a.type === 'delete-sa' && a.reason)).toEqual([
+      'local',
+      'peer-delete',
+    ]);
+  });
+
   it('child SAs expire at their lifetime with a DELETE to the peer', () => {
     const { link, initiator, responder } = connect('expiry');
     const seen = link.advance(3_600_000 + 1000);

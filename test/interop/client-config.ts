@@ -76,7 +76,7 @@ export function strongswanDropIn(logPath: string): string {
     '      append = no',
     '      flush_line = yes',
     '      default = 1',
-    '      ike = 2',
+    '      ike = 4',
     '      knl = 2',
     '      cfg = 2',
     '    }',

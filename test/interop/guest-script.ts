@@ -29,6 +29,9 @@ S=${SHARE}
 : >"$S/stages"
 # "<stage> ok|fail <guest uptime in s>": the uptime shows where a slow case spends its time.
 stage() { echo "$1 $2 $(cut -d' ' -f1 /proc/uptime)" >>"$S/stages"; echo "== stage $1: $2"; }
+# Waits are measured in guest seconds, not loop turns: under TCG one turn can take several seconds.
+now() { cut -d. -f1 /proc/uptime; }
+late() { [ $(($(now) - $1)) -gt "$2" ]; }
 TCPDUMP=""
 start_tcpdump() {
   tcpdump -Z root -i eth0 -n -U -s 0 -w "$S/guest.pcap" 2>"$S/tcpdump.log" &
@@ -100,7 +103,7 @@ export function clientScript(
   const t = opts.timeouts ?? DEFAULT_TIMEOUTS;
   // A server that boots in a guest of its own announces itself through a file the host drops on our share.
   const wait = opts.waitForFile
-    ? `i=0\nuntil [ -e "$S/${opts.waitForFile}" ]; do\n  i=$((i + 1)); [ "$i" -gt 300 ] && fail setup ${STAGE_EXIT.setup}; sleep 1\ndone\n`
+    ? `t0=$(now)\nuntil [ -e "$S/${opts.waitForFile}" ]; do\n  late $t0 300 && fail setup ${STAGE_EXIT.setup}; sleep 1\ndone\n`
     : '';
   const routes = (c.routes ?? []).map((r) => `ip route add ${r} dev ppp0`).join('\n');
   const pings = (c.pingTargets ?? []).join(' ');
@@ -126,9 +129,9 @@ start_tcpdump
 
 # --- IKE: Main Mode + Quick Mode, transport SA for UDP 1701
 stdbuf -oL ipsec start >"$S/ipsec-start.log" 2>&1
-i=0
+t0=$(now)
 until ipsec statusall 2>/dev/null | grep -q "^ *${CONN_NAME}:"; do
-  i=$((i + 1)); [ "$i" -gt ${t.charonLoad} ] && fail IKE ${STAGE_EXIT.IKE}; sleep 1
+  late $t0 ${t.charonLoad} && fail IKE ${STAGE_EXIT.IKE}; sleep 1
 done
 timeout ${t.ike} stdbuf -oL ipsec up ${CONN_NAME} >"$S/ipsec-up.log" 2>&1
 ipsec status ${CONN_NAME} >"$S/ipsec-status.txt" 2>&1
@@ -138,21 +141,24 @@ stage IKE ok
 
 # --- L2TP: tunnel and session (SCCRQ..SCCCN, ICRQ..ICCN)
 stdbuf -oL -eL xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /var/run/xl2tpd.pid >"$S/xl2tpd.log" 2>&1 &
-i=0
+t0=$(now)
 until [ -p /var/run/xl2tpd/l2tp-control ]; do
-  i=$((i + 1)); [ "$i" -gt 10 ] && fail L2TP ${STAGE_EXIT.L2TP}; sleep 1
+  late $t0 20 && fail L2TP ${STAGE_EXIT.L2TP}; sleep 1
 done
 echo "c ${CONN_NAME}" >/var/run/xl2tpd/l2tp-control
-i=0
+t0=$(now)
 until grep -q "Call established" "$S/xl2tpd.log"; do
-  i=$((i + 1)); [ "$i" -gt ${t.l2tp} ] && fail L2TP ${STAGE_EXIT.L2TP}; sleep 1
+  late $t0 ${t.l2tp} && fail L2TP ${STAGE_EXIT.L2TP}; sleep 1
 done
 stage L2TP ok
 
 # --- PPP: LCP, authentication, IPCP; ppp0 up with an address
-i=0
+t0=$(now)
 until ip -4 -o addr show dev ppp0 2>/dev/null | grep -q inet; do
-  i=$((i + 1)); [ "$i" -gt ${t.ppp} ] && fail PPP ${STAGE_EXIT.PPP}; sleep 1
+  late $t0 ${t.ppp} && fail PPP ${STAGE_EXIT.PPP}
+  # pppd gave up (authentication refused, LCP terminated): no point waiting out the timeout.
+  grep -q "Connection terminated" "$S/pppd.log" 2>/dev/null && fail PPP ${STAGE_EXIT.PPP}
+  sleep 1
 done
 ip -4 -o addr show dev ppp0 >"$S/ppp0-addr.txt"
 stage PPP ok

@@ -118,9 +118,10 @@ ip link set dummy0 up
 tcpdump -Z root -i eth0 -n -U -s 0 -w "$S/guest.pcap" 2>"$S/tcpdump.log" &
 TCPDUMP=$!
 stdbuf -oL ipsec start >"$S/ipsec-start.log" 2>&1
-i=0
+t0=$(cut -d. -f1 /proc/uptime)
 until ipsec statusall 2>/dev/null | grep -q "^ *l2tp-psk:"; do
-  i=$((i + 1)); [ "$i" -gt 30 ] && { echo "charon did not load the connection"; exit 50; }; sleep 1
+  [ $(($(cut -d. -f1 /proc/uptime) - t0)) -gt 60 ] && { echo "charon did not load the connection"; exit 50; }
+  sleep 1
 done
 stdbuf -oL -eL xl2tpd -D -c /etc/xl2tpd/xl2tpd.conf -p /var/run/xl2tpd.pid >"$S/xl2tpd.log" 2>&1 &
 sleep 1

@@ -37,7 +37,11 @@ export interface RunningServer {
  * environment (VPN_IPSEC_PSK, VPN_USER, VPN_PASSWORD), which the server reads with precedence over the file.
  * `pppAuth` has no key in the schema yet: until it has, the server's default methods apply.
  */
-export function serverConfigYaml(spec: ServerSpec, net: TestNetwork, controlSocket: string): string {
+export function serverConfigYaml(
+  spec: ServerSpec,
+  net: Pick<TestNetwork, 'kind' | 'serverAddr'>,
+  controlSocket: string,
+): string {
   const config = {
     // Behind slirp every client arrives from 127.0.0.1 of the namespace; on the bridge at 192.0.2.1.
     listen: [net.kind === 'bridge' ? net.serverAddr : '127.0.0.1'],
@@ -48,6 +52,11 @@ export function serverConfigYaml(spec: ServerSpec, net: TestNetwork, controlSock
     control: { socket: controlSocket },
   };
   return stringify(config);
+}
+
+/** The hwdsl2-style variables carrying the case's credentials (src/server/config.ts reads them). */
+export function serverEnv(spec: ServerSpec): Record<string, string> {
+  return { VPN_IPSEC_PSK: spec.psk, VPN_USER: spec.user, VPN_PASSWORD: spec.password };
 }
 
 export function serverCommand(configPath: string): string[] {
@@ -78,9 +87,7 @@ export async function startServer(spec: ServerSpec, net: TestNetwork, dir: strin
       cwd: repoRoot(),
       env: {
         ...process.env,
-        VPN_IPSEC_PSK: spec.psk,
-        VPN_USER: spec.user,
-        VPN_PASSWORD: spec.password,
+        ...serverEnv(spec),
         L2TPSEC_LOG_LEVEL: 'debug',
       },
     }),

@@ -30,16 +30,17 @@ export function encodeIdBody(p: IdPayload): Buffer {
 }
 
 /** Fixed data lengths per ID type (RFC 2407 section 4.6.2.2 to .12); variable types are only non-empty. */
+const FIXED_ID_LENGTH: Readonly<Record<number, number>> = {
+  [IdType.Ipv4Addr]: 4,
+  [IdType.Ipv4AddrSubnet]: 8,
+  [IdType.Ipv4AddrRange]: 8,
+  [IdType.Ipv6Addr]: 16,
+  [IdType.Ipv6AddrSubnet]: 32,
+  [IdType.Ipv6AddrRange]: 32,
+};
+
 function checkIdData(idType: number, data: Buffer): void {
-  const fixed: Record<number, number> = {
-    [IdType.Ipv4Addr]: 4,
-    [IdType.Ipv4AddrSubnet]: 8,
-    [IdType.Ipv4AddrRange]: 8,
-    [IdType.Ipv6Addr]: 16,
-    [IdType.Ipv6AddrSubnet]: 32,
-    [IdType.Ipv6AddrRange]: 32,
-  };
-  const want = fixed[idType];
+  const want = FIXED_ID_LENGTH[idType];
   if (want !== undefined && data.length !== want) {
     throw new IkeDecodeError(`ID type ${idType} with ${data.length} bytes of data`);
   }
@@ -73,14 +74,24 @@ export function decodeNatOaBody(body: Buffer, type: NatOaPayload['type']): NatOa
 
 /** An address in ID form: ID_IPV4_ADDR or ID_IPV6_ADDR data bytes. */
 export function addressToIdData(address: string): { idType: number; data: Buffer } {
-  if (isIPv4(address)) return { idType: IdType.Ipv4Addr, data: Buffer.from(address.split('.').map(Number)) };
-  if (isIPv6(address)) return { idType: IdType.Ipv6Addr, data: ipv6Bytes(address) };
-  throw new RangeError(`not an IP address: ${address}`);
+  let v = parsed.get(address);
+  if (!v) {
+    if (isIPv4(address)) v = { idType: IdType.Ipv4Addr, data: Buffer.from(address.split('.').map(Number)) };
+    else if (isIPv6(address)) v = { idType: IdType.Ipv6Addr, data: ipv6Bytes(address) };
+    else throw new RangeError(`not an IP address: ${address}`);
+    if (parsed.size >= 1024) parsed.clear();
+    parsed.set(address, v);
+  }
+  // A copy: callers may keep or hand out the bytes.
+  return { idType: v.idType, data: Buffer.from(v.data) };
 }
+
+/** Parsed addresses (a server sees few distinct ones; the bound keeps a scan from growing it). */
+const parsed = new Map<string, { idType: number; data: Buffer }>();
 
 /** The textual address of an ID_IPV4_ADDR / ID_IPV6_ADDR; undefined for other types. */
 export function idDataToAddress(idType: number, data: Buffer): string | undefined {
-  if (idType === IdType.Ipv4Addr && data.length === 4) return Array.from(data).join('.');
+  if (idType === IdType.Ipv4Addr && data.length === 4) return `${data[0]}.${data[1]}.${data[2]}.${data[3]}`;
   if (idType === IdType.Ipv6Addr && data.length === 16) {
     const parts: string[] = [];
     for (let i = 0; i < 16; i += 2) parts.push(data.readUInt16BE(i).toString(16));

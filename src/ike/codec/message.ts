@@ -30,8 +30,20 @@ export interface DecodedMessage {
 
 /** Frames `body` (already a payload chain, possibly encrypted) with a header. */
 export function frameMessage(head: MessageHead, nextPayload: number, body: Buffer): Buffer {
-  const out = Buffer.alloc(HEADER_LENGTH + body.length);
-  encodeHeaderInto({ ...head, nextPayload, version: ISAKMP_VERSION, length: out.length }, out);
+  const out = Buffer.allocUnsafe(HEADER_LENGTH + body.length);
+  encodeHeaderInto(
+    {
+      initiatorCookie: head.initiatorCookie,
+      responderCookie: head.responderCookie,
+      nextPayload,
+      version: ISAKMP_VERSION,
+      exchangeType: head.exchangeType,
+      flags: head.flags,
+      messageId: head.messageId,
+      length: out.length,
+    },
+    out,
+  );
   body.copy(out, HEADER_LENGTH);
   return out;
 }

@@ -64,3 +64,33 @@ export function udpPacket(
   out.writeUInt16BE(sum === 0 ? 0xffff : sum, 26);
   return out;
 }
+
+/** RFC 9293 checksum over the pseudo-header and the whole TCP segment of an IPv4 packet (0 when valid). */
+export function tcpChecksum(pkt: Buffer): number {
+  const ihl = (pkt[0] & 0x0f) * 4;
+  const tcpLength = pkt.readUInt16BE(2) - ihl;
+  const pseudo = Buffer.alloc(12);
+  pkt.copy(pseudo, 0, 12, 20);
+  pseudo[9] = 6;
+  pseudo.writeUInt16BE(tcpLength, 10);
+  const partial = ~internetChecksum(pseudo) & 0xffff;
+  return internetChecksum(pkt, ihl, ihl + tcpLength, partial);
+}
+
+/** IPv4 + TCP SYN carrying `options` (e.g. MSS: 02 04 hi lo), checksums set. */
+export function tcpSyn(src: string, dst: string, options: readonly number[]): Buffer {
+  const padded = [...options];
+  while (padded.length % 4 !== 0) padded.push(0);
+  const out = Buffer.alloc(20 + 20 + padded.length);
+  ipv4Header(out, 6, src, dst, 0x5151);
+  out.writeUInt16BE(40001, 20);
+  out.writeUInt16BE(80, 22);
+  out.writeUInt32BE(0x01020304, 24);
+  out[32] = ((20 + padded.length) / 4) << 4;
+  out[33] = 0x02; // SYN
+  out.writeUInt16BE(64240, 34);
+  Buffer.from(padded).copy(out, 40);
+  out.writeUInt16BE(0, 36);
+  out.writeUInt16BE(tcpChecksum(out), 36);
+  return out;
+}

@@ -55,6 +55,8 @@ interface Host {
   readonly address: string;
   readonly behindNat: boolean;
   endpoint: VpnEndpoint | undefined;
+  /** Bumped by `restart`: transports of an earlier generation (a crashed process) send nothing. */
+  generation: number;
 }
 
 export class MemoryNetwork {
@@ -89,10 +91,29 @@ export class MemoryNetwork {
   /** Adds a host; returns the transport its endpoint sends through. Attach the endpoint afterwards. */
   host(address: string, opts: { behindNat?: boolean } = {}): OuterTransport {
     if (this.hosts.has(address)) throw new Error(`host ${address} already exists`);
-    const host: Host = { address, behindNat: opts.behindNat ?? false, endpoint: undefined };
+    const host: Host = { address, behindNat: opts.behindNat ?? false, endpoint: undefined, generation: 0 };
     this.hosts.set(address, host);
+    return this.transportFor(host);
+  }
+
+  /**
+   * The process at `address` crashed and starts afresh: its old endpoint neither sends nor receives any
+   * more, and the returned transport belongs to the new one (attach it afterwards). NAT mappings stay.
+   */
+  restart(address: string): OuterTransport {
+    const host = this.hosts.get(address);
+    if (host === undefined) throw new Error(`no host ${address}`);
+    host.generation++;
+    host.endpoint = undefined;
+    return this.transportFor(host);
+  }
+
+  private transportFor(host: Host): OuterTransport {
+    const generation = host.generation;
     return {
-      send: (local, remote, buf, offset, length) => this.send(host, local, remote, buf, offset, length),
+      send: (local, remote, buf, offset, length) => {
+        if (host.generation === generation) this.send(host, local, remote, buf, offset, length);
+      },
     };
   }
 
@@ -173,7 +194,7 @@ export class MemoryNetwork {
     const endpoint = dest.endpoint;
     const deliver = () => {
       this.pending--;
-      if (this.closed) return;
+      if (this.closed || dest.endpoint !== endpoint) return;
       endpoint.inbound.datagram(Buffer.from(data), 0, data.length, from, to);
     };
     this.pending++;

@@ -5,10 +5,12 @@
  */
 
 import { LocalAuthenticator } from '../../../src/aaa/local-authenticator.js';
+import type { OuterTransport } from '../../../src/endpoint/links.js';
 import type { EndpointEvent } from '../../../src/endpoint/vpn-endpoint.js';
 import { VpnEndpoint } from '../../../src/endpoint/vpn-endpoint.js';
 import type { IkeConfigInput } from '../../../src/ike/config.js';
 import type { EspSuiteChoice } from '../../../src/ike/esp-policy.js';
+import type { L2tpConfig } from '../../../src/l2tp/config.js';
 import type { AuthMethod } from '../../../src/ppp/auth-protocol.js';
 import type { AddressSource } from '../../../src/ppp/session.js';
 import { AddressPool, type Lease } from '../../../src/server/pool.js';
@@ -69,6 +71,8 @@ export interface ClientSpec {
   readonly esp?: readonly EspSuiteChoice[];
   /** Extra IKE settings (ESP lifetime, …). */
   readonly ike?: Partial<Omit<IkeConfigInput, 'psk'>>;
+  /** Extra L2TP settings (data sequencing, …). */
+  readonly l2tp?: Partial<L2tpConfig>;
 }
 
 export interface PairOptions {
@@ -130,35 +134,61 @@ export class Pair {
       onEvent: (e) => this.server.events.push(e),
     });
     this.net.attach(SERVER_ADDRESS, this.server.endpoint);
-    const specs = opts.clients ?? [{}];
-    specs.forEach((spec, i) => {
+    this.specs = opts.clients ?? [{}];
+    this.nat = opts.nat === true;
+    this.seed = seed;
+    this.specs.forEach((spec, i) => {
       const side = new Side(spec.address ?? `10.0.0.${2 + i}`);
-      side.endpoint = new VpnEndpoint({
-        roleConfig: {
-          role: 'client',
-          ppp: {
-            user: spec.user ?? USER,
-            password: spec.password ?? PASSWORD,
-            ...(spec.authMethods !== undefined ? { authMethods: spec.authMethods } : {}),
-            ...SHORT_PPP,
-          },
-        },
-        ike: {
-          psk: spec.psk ?? PSK,
-          ...SHORT_IKE,
-          ...(spec.esp !== undefined ? { initiatorEsp: spec.esp } : {}),
-          ...spec.ike,
-        },
-        l2tp: { hostName: `client${i}`, ...SHORT_L2TP },
-        transport: this.net.host(side.address, { behindNat: opts.nat === true }),
-        device: side.device,
-        rng: seededRng(`${seed}:client${i}`),
-        log: testLogger(`client${i}`),
-        onEvent: (e) => side.events.push(e),
-      });
-      this.net.attach(side.address, side.endpoint);
+      side.endpoint = this.makeClient(spec, i, side, this.net.host(side.address, { behindNat: this.nat }));
       this.clients.push(side);
     });
+  }
+
+  private readonly specs: readonly ClientSpec[];
+  private readonly nat: boolean;
+  private readonly seed: string;
+  /** Endpoints of crashed clients (shut down, silently, at close). */
+  private readonly retired: VpnEndpoint[] = [];
+
+  private makeClient(spec: ClientSpec, i: number, side: Side, transport: OuterTransport): VpnEndpoint {
+    const endpoint = new VpnEndpoint({
+      roleConfig: {
+        role: 'client',
+        ppp: {
+          user: spec.user ?? USER,
+          password: spec.password ?? PASSWORD,
+          ...(spec.authMethods !== undefined ? { authMethods: spec.authMethods } : {}),
+          ...SHORT_PPP,
+        },
+      },
+      ike: {
+        psk: spec.psk ?? PSK,
+        ...SHORT_IKE,
+        ...(spec.esp !== undefined ? { initiatorEsp: spec.esp } : {}),
+        ...spec.ike,
+      },
+      l2tp: { hostName: `client${i}`, ...SHORT_L2TP, ...spec.l2tp },
+      transport,
+      device: side.device,
+      rng: seededRng(`${this.seed}:client${i}:${this.retired.length}`),
+      log: testLogger(`client${i}`),
+      onEvent: (e) => side.events.push(e),
+    });
+    this.net.attach(side.address, endpoint);
+    return endpoint;
+  }
+
+  /**
+   * Client `i` crashes (no goodbye) and a fresh process takes its place at the same address and ports; its
+   * events start afresh. Dial again to reconnect.
+   */
+  restartClient(i = 0): Side {
+    const side = this.clients[i];
+    this.retired.push(side.endpoint);
+    side.events.length = 0;
+    side.device.clear();
+    side.endpoint = this.makeClient(this.specs[i], i, side, this.net.restart(side.address));
+    return side;
   }
 
   get client(): Side {
@@ -180,7 +210,8 @@ export class Pair {
 
   async close(): Promise<void> {
     this.net.close();
-    for (const s of [this.server, ...this.clients]) await s.endpoint.shutdown(0);
+    for (const e of [this.server.endpoint, ...this.clients.map((c) => c.endpoint), ...this.retired])
+      await e.shutdown(0);
   }
 }
 
