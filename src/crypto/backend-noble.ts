@@ -113,4 +113,14 @@ export const nobleBackend: CryptoBackend = {
     // Compressed form is 0x02/0x03 ‖ x: the x coordinate is what RFC 5903 section 9 keeps.
     return toBuffer(CURVES[group].getSharedSecret(privateKey, point, true).subarray(1));
   },
+
+  ecpKeyPair(group: EcpGroupId, privateKey) {
+    const key = Uint8Array.from(privateKey);
+    return {
+      publicValue: nobleBackend.ecpPublic(group, key),
+      // dh.ts validates the point with noble before calling (fromBytes + assertValidity).
+      checksPeerPoint: false,
+      secret: (peerPublic: Uint8Array) => nobleBackend.ecpSecret(group, key, peerPublic),
+    };
+  },
 };

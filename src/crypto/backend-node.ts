@@ -7,14 +7,16 @@ import {
   createDecipheriv,
   createDiffieHellman,
   createECDH,
-  createHash,
-  createHmac,
   type DiffieHellman,
+  type ECDH,
+  hash as oneShotHash,
 } from 'node:crypto';
-import type { CryptoBackend, EcpGroupId } from './backend.js';
+import type { CryptoBackend, EcpGroupId, EcpKeyPair } from './backend.js';
 import { leftPad } from './bytes.js';
 import { type CbcCipher, checkCbcArgs, checkGcmArgs } from './checks.js';
+import { CryptoError } from './errors.js';
 import { MODP_GENERATOR, type ModpGroupId, modpPrime } from './modp-groups.js';
+import { HASHES, type HashName } from './registry.js';
 
 function cbcName(cipher: CbcCipher, keyLength: number): string {
   return cipher === '3des-cbc' ? 'des-ede3-cbc' : `aes-${keyLength * 8}-cbc`;
@@ -45,20 +47,116 @@ function modpObject(group: ModpGroupId): DiffieHellman {
   return dh;
 }
 
+/**
+ * One scratch buffer for laying out a hash input: the functions below are synchronous and `crypto.hash`
+ * copies its input before returning, so a single module-level buffer serves every call. Inputs larger than
+ * it (none in IKE: messages are under 1 KiB) get their own allocation.
+ */
+const SCRATCH_BYTES = 4096;
+const scratch = Buffer.allocUnsafe(SCRATCH_BYTES);
+/** (K xor opad) ‖ inner digest, for the largest block + digest (SHA-512: 128 + 64). */
+const outerBlock = Buffer.allocUnsafe(128 + 64);
+
+function layout(total: number): Buffer {
+  return total <= SCRATCH_BYTES ? scratch.subarray(0, total) : Buffer.allocUnsafe(total);
+}
+
+/** Copies `parts` one after another into `into` from `offset`. */
+function placeParts(into: Buffer, offset: number, parts: readonly Uint8Array[]): void {
+  let off = offset;
+  for (const p of parts) {
+    into.set(p, off);
+    off += p.length;
+  }
+}
+
+function partsLength(parts: readonly Uint8Array[]): number {
+  let n = 0;
+  for (const p of parts) n += p.length;
+  return n;
+}
+
+/**
+ * `crypto.hash` (Node >= 20.12) digests in one native call with no Hash object; measured cheaper than
+ * createHash/createHmac for IKE's short inputs, which are all this backend's hash and hmac see besides
+ * the ESP path (that one has its own keyed form, src/esp/icv-hmac.ts).
+ */
+function digest(alg: HashName, parts: readonly Uint8Array[]): Buffer {
+  if (parts.length === 1) return oneShotHash(alg, parts[0], 'buffer');
+  const input = layout(partsLength(parts));
+  placeParts(input, 0, parts);
+  return oneShotHash(alg, input, 'buffer');
+}
+
+/**
+ * HMAC exactly as RFC 2104 section 2 defines it, with two one-shot digests:
+ *   H((K xor opad) ‖ H((K xor ipad) ‖ text)),
+ * K being the key zero-padded to the hash block (or first hashed when longer than a block).
+ * The padded key blocks are wiped from the shared buffers afterwards.
+ */
+function hmacOneShot(alg: HashName, key: Uint8Array, parts: readonly Uint8Array[]): Buffer {
+  const spec = HASHES[alg];
+  const bs = spec.blockSize;
+  const k = key.length > bs ? oneShotHash(alg, key, 'buffer') : key;
+  const inner = layout(bs + partsLength(parts));
+  inner.fill(0x36, 0, bs);
+  for (let i = 0; i < k.length; i++) inner[i] ^= k[i];
+  placeParts(inner, bs, parts);
+  const outer = outerBlock.subarray(0, bs + spec.size);
+  outer.fill(0x5c, 0, bs);
+  for (let i = 0; i < k.length; i++) outer[i] ^= k[i];
+  // The inner digest travels as a latin1 string: a short string is cheaper than a Buffer (icv-hmac.ts).
+  outer.write(oneShotHash(alg, inner, 'binary'), bs, 'binary');
+  const mac = oneShotHash(alg, outer, 'buffer');
+  inner.fill(0, 0, bs);
+  outer.fill(0, 0, bs);
+  return mac;
+}
+
+/**
+ * An ECP key pair that keeps its OpenSSL ECDH object: setting the private key derives the public point
+ * once, and the shared secret reuses the same object instead of rebuilding it (which cost a second
+ * fixed-base multiplication and a curve setup per secret).
+ */
+class NodeEcpKeyPair implements EcpKeyPair {
+  readonly checksPeerPoint = true;
+  readonly publicValue: Buffer;
+  private readonly ecdh: ECDH;
+
+  constructor(
+    private readonly group: EcpGroupId,
+    privateKey: Uint8Array,
+  ) {
+    this.ecdh = createECDH(CURVES[group]);
+    this.ecdh.setPrivateKey(privateKey);
+    // Uncompressed SEC1 point 0x04 ‖ x ‖ y; IKE carries x ‖ y (RFC 5903 section 7).
+    this.publicValue = this.ecdh.getPublicKey().subarray(1);
+  }
+
+  secret(peerPublic: Uint8Array): Buffer {
+    const point = layout(1 + peerPublic.length);
+    point[0] = 4;
+    point.set(peerPublic, 1);
+    try {
+      // OpenSSL decodes the point with EC_POINT_oct2point, which refuses coordinates >= p and any point
+      // not on the curve (EC_POINT_set_affine_coordinates checks y^2 = x^3 + ax + b), so an invalid-curve
+      // point never reaches the multiplication (RFC 5903 section 7; test/crypto/dh-openssl-check.test.ts).
+      return this.ecdh.computeSecret(point);
+    } catch (err) {
+      throw new CryptoError(
+        'dh-public-value',
+        `group ${this.group} public value is not a point on the curve (${(err as Error).message})`,
+      );
+    }
+  }
+}
+
 export const nodeBackend: CryptoBackend = {
   name: 'node',
 
-  hash(alg, parts) {
-    const h = createHash(alg);
-    for (const p of parts) h.update(p);
-    return h.digest();
-  },
+  hash: digest,
 
-  hmac(alg, key, parts) {
-    const h = createHmac(alg, key);
-    for (const p of parts) h.update(p);
-    return h.digest();
-  },
+  hmac: hmacOneShot,
 
   cbcEncrypt(cipher, key, iv, data) {
     checkCbcArgs(cipher, key, iv, data);
@@ -129,5 +227,9 @@ export const nodeBackend: CryptoBackend = {
     const ecdh = createECDH(CURVES[group]);
     ecdh.setPrivateKey(privateKey);
     return ecdh.computeSecret(Buffer.concat([Buffer.of(4), peerPublic]));
+  },
+
+  ecpKeyPair(group, privateKey) {
+    return new NodeEcpKeyPair(group, privateKey);
   },
 };

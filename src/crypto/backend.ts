@@ -5,7 +5,8 @@
  * a bug in either shows up as a disagreement, not as a silent wrong answer.
  *
  * Both backends check key, IV and block lengths themselves (checks.ts) and raise CryptoError. Diffie-Hellman
- * peer values are validated once, by dh.ts, before they reach a backend.
+ * peer values are validated once, by dh.ts, before they reach a backend, except where a backend's ECP key
+ * pair says it checks the peer point itself (`checksPeerPoint`: OpenSSL decodes and validates it anyway).
  */
 
 import { nobleBackend } from './backend-noble.js';
@@ -18,6 +19,19 @@ export type BackendName = 'node' | 'noble';
 
 /** The ECP groups of RFC 5903: 19 = P-256, 20 = P-384, 21 = P-521. */
 export type EcpGroupId = 19 | 20 | 21;
+
+/** An ECP private key with its public point, kept together so the secret needs no second set-up. */
+export interface EcpKeyPair {
+  /** x ‖ y (RFC 5903 section 7). */
+  readonly publicValue: Buffer;
+  /**
+   * True when `secret` itself rejects a peer value that is not a point on the curve (coordinates >= p
+   * included) with CryptoError('dh-public-value'); dh.ts then checks only the length.
+   */
+  readonly checksPeerPoint: boolean;
+  /** The x coordinate of the shared point (RFC 5903 section 9). */
+  secret(peerPublic: Uint8Array): Buffer;
+}
 
 export interface CryptoBackend {
   readonly name: BackendName;
@@ -37,6 +51,8 @@ export interface CryptoBackend {
   ecpPublic(group: EcpGroupId, privateKey: Uint8Array): Buffer;
   /** The x coordinate of the shared point (RFC 5903 section 9). The peer point must already be validated. */
   ecpSecret(group: EcpGroupId, privateKey: Uint8Array, peerPublic: Uint8Array): Buffer;
+  /** A key pair for repeated use: what dh.ts holds between sending its KE and computing g^xy. */
+  ecpKeyPair(group: EcpGroupId, privateKey: Uint8Array): EcpKeyPair;
 }
 
 const BACKENDS: Readonly<Record<BackendName, CryptoBackend>> = { node: nodeBackend, noble: nobleBackend };

@@ -6,7 +6,7 @@
  */
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { type Rng, systemRng } from '../util/clock.js';
-import { activeBackend, type EcpGroupId } from './backend.js';
+import { activeBackend, type EcpGroupId, type EcpKeyPair } from './backend.js';
 import { bytesToBigInt, leftPad } from './bytes.js';
 import { CryptoError } from './errors.js';
 import { isModpGroup, MODP_EXPONENT_BITS, type ModpGroupId, modpPrime } from './modp-groups.js';
@@ -59,21 +59,9 @@ export function generateDhPrivateKey(group: DhGroupId, rng: Rng = systemRng): Bu
  * section 7; a point off the curve leaks the private key through invalid-curve attacks).
  */
 export function validateDhPublic(group: DhGroupSpec, value: Uint8Array): void {
-  if (value.length !== group.publicSize) {
-    throw new CryptoError(
-      'dh-public-value',
-      `group ${group.id} public value must be ${group.publicSize} bytes, got ${value.length}`,
-    );
-  }
+  checkDhPublicLength(group, value);
   if (group.kind === 'modp') {
-    const p = modpPrime(group.id as ModpGroupId).value;
-    const y = bytesToBigInt(value);
-    if (y <= 1n || y >= p - 1n) {
-      throw new CryptoError(
-        'dh-public-value',
-        `group ${group.id} public value out of range (0, 1, p-1 or >= p)`,
-      );
-    }
+    checkModpRange(group, value);
     return;
   }
   const curve = CURVES[group.id as EcpGroupId];
@@ -88,32 +76,71 @@ export function validateDhPublic(group: DhGroupSpec, value: Uint8Array): void {
   }
 }
 
-class KeyPair implements DhKeyPair {
+function checkDhPublicLength(group: DhGroupSpec, value: Uint8Array): void {
+  if (value.length !== group.publicSize) {
+    throw new CryptoError(
+      'dh-public-value',
+      `group ${group.id} public value must be ${group.publicSize} bytes, got ${value.length}`,
+    );
+  }
+}
+
+function checkModpRange(group: DhGroupSpec, value: Uint8Array): void {
+  const p = modpPrime(group.id as ModpGroupId).value;
+  const y = bytesToBigInt(value);
+  if (y <= 1n || y >= p - 1n) {
+    throw new CryptoError('dh-public-value', `group ${group.id} public value out of range (0, 1, p-1 or >= p)`);
+  }
+}
+
+class ModpKeyPair implements DhKeyPair {
   readonly publicValue: Buffer;
 
   constructor(
     readonly group: DhGroupSpec,
     private readonly privateKey: Buffer,
   ) {
-    const be = activeBackend();
-    this.publicValue = isModpGroup(group.id)
-      ? be.modpPublic(group.id, privateKey)
-      : be.ecpPublic(group.id as EcpGroupId, privateKey);
+    this.publicValue = activeBackend().modpPublic(group.id as ModpGroupId, privateKey);
   }
 
   computeSecret(peerPublic: Uint8Array): Buffer {
     validateDhPublic(this.group, peerPublic);
-    const be = activeBackend();
-    const secret = isModpGroup(this.group.id)
-      ? be.modpSecret(this.group.id, this.privateKey, peerPublic)
-      : be.ecpSecret(this.group.id as EcpGroupId, this.privateKey, peerPublic);
+    const secret = activeBackend().modpSecret(this.group.id as ModpGroupId, this.privateKey, peerPublic);
     return leftPad(secret, this.group.secretSize);
   }
 }
 
+/**
+ * ECP: the backend's key pair is created once with the private key and kept (the node backend holds its
+ * OpenSSL object). The peer point is fully validated either way: by the backend when it says it checks the
+ * point itself (OpenSSL decoding the point), otherwise by validateDhPublic (noble).
+ */
+class EcpKeyPairImpl implements DhKeyPair {
+  readonly publicValue: Buffer;
+  private readonly pair: EcpKeyPair;
+
+  constructor(
+    readonly group: DhGroupSpec,
+    privateKey: Buffer,
+  ) {
+    this.pair = activeBackend().ecpKeyPair(group.id as EcpGroupId, privateKey);
+    this.publicValue = this.pair.publicValue;
+  }
+
+  computeSecret(peerPublic: Uint8Array): Buffer {
+    if (this.pair.checksPeerPoint) checkDhPublicLength(this.group, peerPublic);
+    else validateDhPublic(this.group, peerPublic);
+    return leftPad(this.pair.secret(peerPublic), this.group.secretSize);
+  }
+}
+
+function keyPair(spec: DhGroupSpec, privateKey: Buffer): DhKeyPair {
+  return isModpGroup(spec.id) ? new ModpKeyPair(spec, privateKey) : new EcpKeyPairImpl(spec, privateKey);
+}
+
 /** A fresh key pair for `group` (IKEv1 Group Description value), private key drawn from `rng`. */
 export function generateDhKeyPair(group: DhGroupId, rng: Rng = systemRng): DhKeyPair {
-  return new KeyPair(groupSpec(group), generateDhPrivateKey(group, rng));
+  return keyPair(groupSpec(group), generateDhPrivateKey(group, rng));
 }
 
 /** A key pair from a given private key (published vectors; deterministic tests). */
@@ -129,5 +156,5 @@ export function dhKeyPairFromPrivate(group: DhGroupId, privateKey: Uint8Array): 
   if (x === 0n || x >= limit) {
     throw new CryptoError('key-length', `group ${group} private key out of range`);
   }
-  return new KeyPair(spec, leftPad(privateKey, len));
+  return keyPair(spec, leftPad(privateKey, len));
 }

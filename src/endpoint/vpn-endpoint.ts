@@ -40,6 +40,8 @@ export type EndpointEvent =
   | { type: 'ike-up'; ikeSaId: string; peer: OuterAddress; clientFamily: string; suite: string }
   | { type: 'ike-down'; ikeSaId: string; reason: string; notify?: number | undefined }
   | { type: 'sa-installed'; params: ChildSaParams }
+  /** An initiator's Quick Mode got no SA: refused by the peer (its notify type) or unanswered. */
+  | { type: 'child-sa-failed'; ikeSaId: string; notify?: number | undefined }
   | {
       type: 'session-up';
       session: VpnSession;
@@ -294,11 +296,18 @@ export class VpnEndpoint implements DataPathContext {
           this.familyBySa.delete(a.ikeSaId);
           this.onEvent({ type: 'ike-down', ikeSaId: a.ikeSaId, reason: a.reason, notify: a.notify });
           break;
+        case 'child-sa-failed':
+          this.log.warn({ ikeSa: a.ikeSaId, notify: a.notify }, 'Quick Mode failed: no IPsec SA');
+          this.onEvent({ type: 'child-sa-failed', ikeSaId: a.ikeSaId, notify: a.notify });
+          break;
         case 'peer-dead':
           this.log.warn({ ikeSa: a.ikeSaId, peer: a.peer }, 'peer dead (DPD): clearing its tunnels');
           for (const p of this.peers.values())
             if (p.ikeSaId === a.ikeSaId) this.dropPeer(p, now, 'IPsec peer dead (DPD)');
           break;
+        default:
+          // A new IKE action must be handled here, not silently dropped.
+          unhandled(a);
       }
     }
   }
@@ -595,3 +604,5 @@ export class VpnEndpoint implements DataPathContext {
 function hex(spi: number): string {
   return spi.toString(16).padStart(8, '0');
 }
+
+function unhandled(_action: never): void {}

@@ -4,6 +4,7 @@
  * Addresses are wildcards because behind NAT the guest's view (10.0.2.x) and the host's capture (127.0.0.1)
  * differ; the SPI alone selects the SA.
  */
+import { type Ikev1Key, ikev1Record } from './ike-keys.js';
 
 export interface XfrmEspState {
   src: string;
@@ -94,19 +95,24 @@ export function espSaRecord(s: XfrmEspState): string {
   return fields.map((f) => `"${f}"`).join(',');
 }
 
-/** tshark options that decrypt every SA of `states`. */
-export function tsharkDecryptArgs(states: readonly XfrmEspState[]): string[] {
+/** tshark options that decrypt every SA of `states` and, given IKEv1 keys, the IKE exchanges too. */
+export function tsharkDecryptArgs(states: readonly XfrmEspState[], ike: readonly Ikev1Key[] = []): string[] {
   const args = ['-o', 'esp.enable_encryption_decode:TRUE', '-o', 'esp.enable_authentication_check:TRUE'];
   for (const s of states) args.push('-o', `uat:esp_sa:${espSaRecord(s)}`);
+  for (const k of ike) args.push('-o', `uat:ikev1_decryption_table:${ikev1Record(k)}`);
   return args;
 }
 
 /** A shell script, kept with a case's artifacts, that opens a capture with its ESP payloads decrypted. */
-export function decryptScript(states: readonly XfrmEspState[], defaultPcap: string): string {
-  const quoted = tsharkDecryptArgs(states).map((a) => `'${a.replace(/'/g, `'\\''`)}'`);
+export function decryptScript(
+  states: readonly XfrmEspState[],
+  ike: readonly Ikev1Key[],
+  defaultPcap: string,
+): string {
+  const quoted = tsharkDecryptArgs(states, ike).map((a) => `'${a.replace(/'/g, `'\\''`)}'`);
   return [
     '#!/bin/sh',
-    "# Opens a capture of this case with ESP decrypted by the guest's keys (from xfrm-state.txt).",
+    "# Opens a capture of this case with ESP and IKEv1 decrypted by the guests' keys (xfrm-state.txt, charon.log).",
     '# Usage: ./decrypt.sh [PCAP] [tshark options...], e.g. ./decrypt.sh host.pcap -Y l2tp -V',
     `pcap=\${1:-"$(dirname "$0")/${defaultPcap}"}`,
     '[ $# -gt 0 ] && shift',

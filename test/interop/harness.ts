@@ -19,6 +19,7 @@ import {
 import { decryptScript, parseXfrmState, type XfrmEspState } from './esp-keys.js';
 import { ensureGuestImage, type GuestImage } from './guest-image.js';
 import { clientScript, SHARE, type Stage, selfTestScript } from './guest-script.js';
+import { type Ikev1Key, pairIkev1Keys, parseCharonKa } from './ike-keys.js';
 import { createTestNetwork, type GuestLink, type NetworkKind, type TestNetwork } from './netns.js';
 import { type Expectation, judge, readGuestOutcome } from './outcome.js';
 import { artifactDir } from './paths.js';
@@ -270,6 +271,36 @@ export async function runCase(c: InteropCase, opts: RunOptions = {}): Promise<Ca
   return result;
 }
 
+/** Each client's IKEv1 Ka (from its charon.log) paired with its initiator cookie (from its own capture). */
+function ikeKeys(dir: string, guestDirs: readonly string[]): Ikev1Key[] {
+  const keys: Ikev1Key[] = [];
+  for (const g of guestDirs) {
+    const log = join(dir, g, 'charon.log');
+    const pcap = join(dir, g, 'guest.pcap');
+    if (!existsSync(log) || !existsSync(pcap)) continue;
+    const kas = parseCharonKa(readFileSync(log, 'utf8'));
+    if (kas.length === 0) continue;
+    try {
+      const out = execFileSync('tshark', ['-r', pcap, '-Y', 'isakmp', '-T', 'fields', '-e', 'isakmp.ispi'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+      });
+      const cookies = [
+        ...new Set(
+          out
+            .split('\n')
+            .map((l) => l.trim())
+            .filter((l) => l !== ''),
+        ),
+      ];
+      keys.push(...pairIkev1Keys(cookies, kas));
+    } catch {
+      // a truncated capture: ESP decryption still works without the IKE keys
+    }
+  }
+  return keys;
+}
+
 /** Counts the frames of `pcap` matching a display filter and compares with the expectation. */
 function checkCapture(pcap: string, e: CaptureExpectation): string | undefined {
   let frames: number;
@@ -298,7 +329,9 @@ function writeDecryptScript(dir: string, guestCount: number, withServerGuest: bo
   const unique = [...new Map(states.map((s) => [s.spi, s])).values()];
   if (unique.length === 0) return;
   try {
-    writeFileSync(join(dir, 'decrypt.sh'), decryptScript(unique, 'host.pcap'), { mode: 0o755 });
+    writeFileSync(join(dir, 'decrypt.sh'), decryptScript(unique, ikeKeys(dir, guestDirs), 'host.pcap'), {
+      mode: 0o755,
+    });
   } catch (err) {
     writeFileSync(join(dir, 'decrypt.sh.error'), `${err instanceof Error ? err.message : String(err)}\n`);
   }

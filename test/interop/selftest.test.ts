@@ -126,5 +126,28 @@ describe.skipIf(skip !== undefined)('interop harness self-test (QEMU guest, no s
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
     );
     for (const type of ['1', '2', '3', '10', '11', '12']) expect(l2tp.split('\n')).toContain(type); // SCCRQ..ICCN
+
+    // Quick Mode's SA payload is encrypted; decrypt.sh carries the IKEv1 key charon logged (ike-keys.ts).
+    const decrypt = readFileSync(join(r.artifacts, 'decrypt.sh'), 'utf8');
+    const ike = /uat:ikev1_decryption_table:([0-9a-f]{16}),([0-9A-F]+)/.exec(decrypt);
+    expect(ike).not.toBeNull();
+    const qmTransforms = (extra: string[]) =>
+      execFileSync(
+        'tshark',
+        [
+          '-r',
+          join(r.artifacts, 'host.pcap'),
+          ...extra,
+          '-Y',
+          'isakmp.exchangetype == 32 && isakmp.trans.id',
+          '-T',
+          'fields',
+          '-e',
+          'frame.number',
+        ],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] },
+      ).trim();
+    expect(qmTransforms([])).toBe('');
+    expect(qmTransforms(['-o', `uat:ikev1_decryption_table:${ike![1]},${ike![2]}`])).not.toBe('');
   }, 500_000);
 });
