@@ -12,13 +12,13 @@ import { DEFAULT_ESP_POLICY, type EspPolicy } from '../ike/esp-policy.js';
 import { DEFAULT_PHASE1_POLICY, type Phase1Policy } from '../ike/policy.js';
 import { parseCidr } from '../net/ipv4-address.js';
 import { Tun } from '../net/tun.js';
-import type { AddressSource } from '../ppp/session.js';
 import { RealOuterTransport } from '../runtime/outer-transport.js';
 import { BatchedTunDevice } from '../runtime/tun-device.js';
 import type { Logger } from '../util/log.js';
 import type { ServerConfig } from './config.js';
 import { ControlSocket, type SessionStatus, type StatusSnapshot } from './control-socket.js';
-import { AddressPool, type Lease } from './pool.js';
+import { AddressPool } from './pool.js';
+import { PoolAddressSource } from './pool-address-source.js';
 
 const VERSION = '0.1.0';
 
@@ -37,34 +37,6 @@ class ServerAuthenticator implements Authenticator {
 
   async reload(): Promise<void> {
     await this.file?.reload();
-  }
-}
-
-/** PPP's address source over the pool: leases by address, released when the session ends. */
-class PoolAddresses implements AddressSource {
-  private readonly leases = new Map<string, Lease>();
-
-  constructor(
-    private readonly pool: AddressPool,
-    private readonly log: Logger,
-  ) {}
-
-  allocate(user: string): string | undefined {
-    try {
-      const lease = this.pool.lease(user);
-      this.leases.set(lease.address, lease);
-      return lease.address;
-    } catch (err) {
-      this.log.warn({ user, err: (err as Error).message }, 'no address for session');
-      return undefined;
-    }
-  }
-
-  release(address: string): void {
-    const lease = this.leases.get(address);
-    if (lease === undefined) return;
-    this.leases.delete(address);
-    this.pool.release(lease);
   }
 }
 
@@ -154,7 +126,7 @@ export class L2tpsecServer {
         ppp: {
           localAddress: cfg.l2tp.localAddress,
           dns: cfg.dns,
-          addresses: new PoolAddresses(pool, log),
+          addresses: new PoolAddressSource(pool, log),
           mru: cfg.tun.mtu,
           echoIntervalMs: cfg.timeouts.lcpEchoIntervalSeconds * 1000,
           echoFailures: cfg.timeouts.lcpEchoFailures,

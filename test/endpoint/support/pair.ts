@@ -12,8 +12,8 @@ import type { IkeConfigInput } from '../../../src/ike/config.js';
 import type { EspSuiteChoice } from '../../../src/ike/esp-policy.js';
 import type { L2tpConfig } from '../../../src/l2tp/config.js';
 import type { AuthMethod } from '../../../src/ppp/auth-protocol.js';
-import type { AddressSource } from '../../../src/ppp/session.js';
-import { AddressPool, type Lease } from '../../../src/server/pool.js';
+import { AddressPool } from '../../../src/server/pool.js';
+import { PoolAddressSource } from '../../../src/server/pool-address-source.js';
 import { createLogger, type Logger, silentLogger } from '../../../src/util/log.js';
 import { MemoryNetwork, type MemoryNetworkOptions, RecordingDevice, seededRng } from './memory-link.js';
 
@@ -24,30 +24,6 @@ export const DNS = ['192.0.2.53', '192.0.2.54'];
 export const PSK = 'pair-test-psk';
 export const USER = 'alice';
 export const PASSWORD = 'correct horse';
-
-/** The server's AddressSource (PPP) over the pool's leases (src/server/pool.ts). */
-export class PoolAddressSource implements AddressSource {
-  private readonly leases = new Map<string, Lease>();
-
-  constructor(readonly pool: AddressPool) {}
-
-  allocate(user: string): string | undefined {
-    try {
-      const lease = this.pool.lease(user);
-      this.leases.set(lease.address, lease);
-      return lease.address;
-    } catch {
-      return undefined;
-    }
-  }
-
-  release(address: string): void {
-    const lease = this.leases.get(address);
-    if (lease === undefined) return;
-    this.leases.delete(address);
-    this.pool.release(lease);
-  }
-}
 
 /** One endpoint and what it has said. */
 export class Side {
