@@ -163,17 +163,18 @@ export const nodeBackend: CryptoBackend = {
     const c = createCipheriv(cbcName(cipher, key.length), key, iv);
     c.setAutoPadding(false);
     const head = c.update(data);
-    const tail = c.final();
-    return tail.length === 0 ? head : Buffer.concat([head, tail]);
+    // Without padding, whole blocks in give every block out of update(); final() would only add a native
+    // call and an empty buffer (the input is a block multiple: checkCbcArgs).
+    return head.length === data.length ? head : Buffer.concat([head, c.final()]);
   },
 
   cbcDecrypt(cipher, key, iv, data) {
     checkCbcArgs(cipher, key, iv, data);
     const d = createDecipheriv(cbcName(cipher, key.length), key, iv);
     d.setAutoPadding(false);
+    // With padding off OpenSSL holds no block back, so update() returns them all (as for encryption).
     const head = d.update(data);
-    const tail = d.final();
-    return tail.length === 0 ? head : Buffer.concat([head, tail]);
+    return head.length === data.length ? head : Buffer.concat([head, d.final()]);
   },
 
   gcmSeal(key, nonce, aad, plaintext) {

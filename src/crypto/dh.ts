@@ -89,7 +89,10 @@ function checkModpRange(group: DhGroupSpec, value: Uint8Array): void {
   const p = modpPrime(group.id as ModpGroupId).value;
   const y = bytesToBigInt(value);
   if (y <= 1n || y >= p - 1n) {
-    throw new CryptoError('dh-public-value', `group ${group.id} public value out of range (0, 1, p-1 or >= p)`);
+    throw new CryptoError(
+      'dh-public-value',
+      `group ${group.id} public value out of range (0, 1, p-1 or >= p)`,
+    );
   }
 }
 

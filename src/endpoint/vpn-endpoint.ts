@@ -15,6 +15,7 @@ import type { IkeConfigInput } from '../ike/config.js';
 import { IkeEngine } from '../ike/engine.js';
 import type { L2tpAction } from '../l2tp/actions.js';
 import type { L2tpConfig } from '../l2tp/config.js';
+import { CdnResult } from '../l2tp/constants.js';
 import { L2tpEndpoint } from '../l2tp/endpoint.js';
 import { ipv4ToInt } from '../net/ipv4-address.js';
 import type { PppAction, PppClientConfig, PppServerConfig } from '../ppp/session.js';
@@ -28,6 +29,7 @@ import { PeerLink, peerLinkKey } from './peer-link.js';
 import { InboundPath } from './receive.js';
 import { OutboundPath } from './send.js';
 import { VpnSession } from './session.js';
+import { IdleWatch, NO_LIMITS, refuseNewSession, refuseUser, type SessionLimits } from './session-limits.js';
 import { SessionTable } from './session-table.js';
 import { DeadlineTimer, earliest } from './timers.js';
 
@@ -75,6 +77,8 @@ export interface VpnEndpointOptions {
   /** TCP MSS ceiling (0 = off); default 1360 (MTU 1400 − 40). */
   readonly mssClamp?: number;
   readonly allowPlainL2tp?: boolean;
+  /** Session admission and idle limits (server role); default none. */
+  readonly limits?: SessionLimits;
   readonly clock?: Clock;
   readonly rng?: Rng;
   readonly log?: Logger;
@@ -105,6 +109,8 @@ export class VpnEndpoint implements DataPathContext {
   private readonly timer: DeadlineTimer;
   private readonly roleConfig: ServerRole | ClientRole;
   private readonly onEvent: (e: EndpointEvent) => void;
+  private readonly limits: SessionLimits;
+  private readonly idle: IdleWatch;
   /** Client: the peer we dialled, until its L2TP tunnel is asked for. */
   private dialling: string | undefined;
   private closing = false;
@@ -120,6 +126,8 @@ export class VpnEndpoint implements DataPathContext {
     this.mssClamp = opts.mssClamp ?? 1360;
     this.allowPlainL2tp = opts.allowPlainL2tp ?? false;
     this.onEvent = opts.onEvent ?? (() => {});
+    this.limits = opts.limits ?? NO_LIMITS;
+    this.idle = new IdleWatch(this.limits.idleMs);
     this.ike = new IkeEngine({ rng: this.rng, log: this.log.child({ layer: 'ike' }), ...opts.ike });
     this.ikePort = this.ike.cfg.ikePort;
     this.nattPort = this.ike.cfg.nattPort;
@@ -228,6 +236,10 @@ export class VpnEndpoint implements DataPathContext {
       const d = s.ppp.deadline();
       if (d !== undefined && d <= now) this.applyPpp(s, s.ppp.tick(now), now);
     }
+    for (const s of this.idle.due(this.sessions, now)) {
+      this.log.info({ user: s.user, peer: s.peerKey }, 'session idle: closing');
+      this.applyPpp(s, s.ppp.close(now, 'idle timeout'), now);
+    }
     this.reschedule();
   }
 
@@ -256,7 +268,7 @@ export class VpnEndpoint implements DataPathContext {
   private reschedule(): void {
     let d = earliest(this.ike.deadline(), this.l2tp.deadline(), this.sad.deadline());
     for (const s of this.sessions.all()) d = earliest(d, s.ppp.deadline());
-    this.timer.arm(d);
+    this.timer.arm(earliest(d, this.idle.deadline(this.sessions, this.clock.now())));
   }
 
   // ---------------------------------------------------------------------------------------------- IKE
@@ -499,6 +511,14 @@ export class VpnEndpoint implements DataPathContext {
     sequencing: boolean,
     now: Millis,
   ): void {
+    const refused = refuseNewSession(this.sessions, peerKey, this.limits);
+    if (refused !== undefined) {
+      this.log.warn({ peer: peerKey, reason: refused }, 'L2TP session refused');
+      // RFC 2661 section 4.4.2: result 4, temporary lack of facilities.
+      const result = { result: CdnResult.TemporaryNoFacilities, message: refused };
+      this.applyL2tp(this.l2tp.closeSession(tunnelId, sessionId, now, result), now);
+      return;
+    }
     const rc = this.roleConfig;
     const log = this.log.child({ layer: 'ppp', peer: peerKey, tunnel: tunnelId, session: sessionId });
     const ppp =
@@ -532,6 +552,13 @@ export class VpnEndpoint implements DataPathContext {
           break;
         case 'up': {
           s.user = a.user ?? s.user;
+          const overLimit =
+            this.role === 'server' ? refuseUser(this.sessions, s, s.user, this.limits) : undefined;
+          if (overLimit !== undefined) {
+            this.log.warn({ user: s.user, peer: s.peerKey, reason: overLimit }, 'session refused');
+            this.applyPpp(s, s.ppp.close(now, overLimit), now);
+            break;
+          }
           s.dns = a.dns;
           s.peerMtu = a.mtu;
           s.upAt = now;

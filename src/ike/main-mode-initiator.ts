@@ -1,6 +1,6 @@
 /**
  * Main Mode, initiator side (RFC 2409 section 5, PSK per section 5.4), floating to UDP 4500 after MM4 when
- * NAT-T was agreed (RFC 3947 section 4).
+ * NAT-T was agreed and a NAT was detected (RFC 3947 section 4).
  */
 import { generateDhKeyPair } from '../crypto/dh.js';
 import { hashI, hashR } from '../crypto/ikev1-kdf.js';
@@ -128,8 +128,13 @@ export function initiatorMm4(ctx: EngineContext, sa: IkeSa, chain: PayloadChain)
   if (sa.natT && theirNatD.length >= 2) {
     const det = detectNat(s.hash.name, sa.ckyI, sa.ckyR, theirNatD, sa.local, sa.peer);
     sa.encapsulate = det.localBehindNat || det.peerBehindNat;
-    sa.local = { address: sa.local.address, port: ctx.cfg.nattPort };
-    sa.peer = { address: sa.peer.address, port: ctx.cfg.nattPort };
+    // RFC 3947 section 4: the ports change when a NAT sits between the hosts. Without one, IKE stays on
+    // 500 as charon's IKEv1 initiator does, and the ESP SAs are the raw (not UDP-encapsulated) modes, so
+    // the endpoint reported in ike-sa-up agrees with natT.
+    if (sa.encapsulate) {
+      sa.local = { address: sa.local.address, port: ctx.cfg.nattPort };
+      sa.peer = { address: sa.peer.address, port: ctx.cfg.nattPort };
+    }
   } else {
     sa.natT = undefined;
   }

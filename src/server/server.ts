@@ -10,6 +10,7 @@ import { VpnEndpoint } from '../endpoint/vpn-endpoint.js';
 import type { IkeConfigInput } from '../ike/config.js';
 import { DEFAULT_ESP_POLICY, type EspPolicy } from '../ike/esp-policy.js';
 import { DEFAULT_PHASE1_POLICY, type Phase1Policy } from '../ike/policy.js';
+import { DEFAULT_RETRANSMIT } from '../l2tp/reliable.js';
 import { parseCidr } from '../net/ipv4-address.js';
 import { Tun } from '../net/tun.js';
 import { RealOuterTransport } from '../runtime/outer-transport.js';
@@ -21,6 +22,7 @@ import { AddressPool } from './pool.js';
 import { PoolAddressSource } from './pool-address-source.js';
 
 const VERSION = '0.1.0';
+const DPD_RETRY_MS = 5000;
 
 /** Users from the environment (VPN_USER, VPN_ADDL_USERS) first, then the users file. */
 class ServerAuthenticator implements Authenticator {
@@ -64,6 +66,9 @@ export function ikeConfigFor(cfg: ServerConfig, rawEspAvailable: boolean): IkeCo
     forceEncapsulation: cfg.ike.forceEncapsulation,
     aggressiveMode: cfg.ike.aggressiveMode,
     dpdIdleMs: cfg.ike.dpdDelaySeconds * 1000,
+    // RFC 3706 section 5.5: a peer silent for dpdTimeout after the first probe is dead.
+    dpdRetryMs: DPD_RETRY_MS,
+    dpdTries: Math.max(1, Math.ceil((cfg.ike.dpdTimeoutSeconds * 1000) / DPD_RETRY_MS)),
     ...(cfg.ike.halfOpenPerSource ? { halfOpenPerSource: cfg.ike.halfOpenPerSource } : {}),
     ...(cfg.ike.halfOpenTotal ? { halfOpenTotal: cfg.ike.halfOpenTotal } : {}),
   };
@@ -135,10 +140,14 @@ export class L2tpsecServer {
         },
       },
       ike: ikeConfigFor(cfg, transport.rawEspAvailable),
-      l2tp: { helloInterval: cfg.timeouts.l2tpHelloSeconds * 1000 },
+      l2tp: {
+        helloInterval: cfg.timeouts.l2tpHelloSeconds * 1000,
+        retransmit: { ...DEFAULT_RETRANSMIT, initialTimeout: cfg.timeouts.l2tpRetransmitSeconds * 1000 },
+      },
       transport,
       device: new BatchedTunDevice(tun),
       mssClamp: cfg.mssClamp ? cfg.tun.mtu - 40 : 0,
+      limits: { ...cfg.limits, idleMs: cfg.timeouts.idleSeconds * 1000 },
       allowPlainL2tp: cfg.allowPlainL2tp,
       log,
     });

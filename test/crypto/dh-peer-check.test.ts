@@ -51,7 +51,8 @@ function invalidValues(group: 19 | 20 | 21, good: Buffer): Array<[string, Buffer
     ['point of another curve', Buffer.concat([x, bigIntToBytes((bytesToBigInt(y) + p - 1n) % p, n)])],
   ];
   // y + p fits in the field length only for P-521's spare bits; where it does, it must still be refused.
-  if (yPlusP < 1n << BigInt(8 * n)) values.push(['y + p (non-canonical)', Buffer.concat([x, bigIntToBytes(yPlusP, n)])]);
+  if (yPlusP < 1n << BigInt(8 * n))
+    values.push(['y + p (non-canonical)', Buffer.concat([x, bigIntToBytes(yPlusP, n)])]);
   return values;
 }
 
@@ -71,14 +72,17 @@ describe('ECP computeSecret refuses invalid peer points on every backend (RFC 59
     });
   }
 
-  it.each(ECP)('group %i: the kept node key pair gives the noble secret for the same private key', (group) => {
-    const priv = Buffer.from(CURVES[group].utils.randomSecretKey());
-    const peer = generateDhKeyPair(group);
-    const node = withBackend('node', () => dhKeyPairFromPrivate(group, priv));
-    expect(node.publicValue.equals(backend('noble').ecpPublic(group, priv))).toBe(true);
-    const s1 = node.computeSecret(peer.publicValue);
-    const s2 = node.computeSecret(peer.publicValue);
-    expect(s1.equals(backend('noble').ecpSecret(group, priv, peer.publicValue))).toBe(true);
-    expect(s2.equals(s1)).toBe(true);
-  });
+  it.each(ECP)(
+    'group %i: the kept node key pair gives the noble secret for the same private key',
+    (group) => {
+      const priv = Buffer.from(CURVES[group].utils.randomSecretKey());
+      const peer = generateDhKeyPair(group);
+      const node = withBackend('node', () => dhKeyPairFromPrivate(group, priv));
+      expect(node.publicValue.equals(backend('noble').ecpPublic(group, priv))).toBe(true);
+      const s1 = node.computeSecret(peer.publicValue);
+      const s2 = node.computeSecret(peer.publicValue);
+      expect(s1.equals(backend('noble').ecpSecret(group, priv, peer.publicValue))).toBe(true);
+      expect(s2.equals(s1)).toBe(true);
+    },
+  );
 });

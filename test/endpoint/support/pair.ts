@@ -6,6 +6,7 @@
 
 import { LocalAuthenticator } from '../../../src/aaa/local-authenticator.js';
 import type { OuterTransport } from '../../../src/endpoint/links.js';
+import type { SessionLimits } from '../../../src/endpoint/session-limits.js';
 import type { EndpointEvent } from '../../../src/endpoint/vpn-endpoint.js';
 import { VpnEndpoint } from '../../../src/endpoint/vpn-endpoint.js';
 import type { IkeConfigInput } from '../../../src/ike/config.js';
@@ -61,6 +62,8 @@ export interface PairOptions {
   readonly seed?: string;
   /** Extra IKE settings for the server (DPD timers, …). */
   readonly serverIke?: Partial<Omit<IkeConfigInput, 'psk'>>;
+  /** Session admission and idle limits on the server. */
+  readonly serverLimits?: SessionLimits;
 }
 
 const SHORT_IKE = { retransmitInitialMs: 150, retransmitTries: 8 } as const;
@@ -105,6 +108,7 @@ export class Pair {
       l2tp: { hostName: 'server', ...SHORT_L2TP },
       transport: this.net.host(SERVER_ADDRESS),
       device: this.server.device,
+      ...(opts.serverLimits !== undefined ? { limits: opts.serverLimits } : {}),
       rng: seededRng(`${seed}:server`),
       log: testLogger('server'),
       onEvent: (e) => this.server.events.push(e),
