@@ -99,17 +99,21 @@ function hmacOneShot(alg: HashName, key: Uint8Array, parts: readonly Uint8Array[
   const bs = spec.blockSize;
   const k = key.length > bs ? oneShotHash(alg, key, 'buffer') : key;
   const inner = layout(bs + partsLength(parts));
-  inner.fill(0x36, 0, bs);
-  for (let i = 0; i < k.length; i++) inner[i] ^= k[i];
-  placeParts(inner, bs, parts);
   const outer = outerBlock.subarray(0, bs + spec.size);
-  outer.fill(0x5c, 0, bs);
-  for (let i = 0; i < k.length; i++) outer[i] ^= k[i];
+  // Plain loops over one block: cheaper than Buffer.fill's wrapper for 64 or 128 bytes.
+  for (let i = 0; i < bs; i++) {
+    const ki = i < k.length ? k[i] : 0;
+    inner[i] = 0x36 ^ ki;
+    outer[i] = 0x5c ^ ki;
+  }
+  placeParts(inner, bs, parts);
   // The inner digest travels as a latin1 string: a short string is cheaper than a Buffer (icv-hmac.ts).
   outer.write(oneShotHash(alg, inner, 'binary'), bs, 'binary');
   const mac = oneShotHash(alg, outer, 'buffer');
-  inner.fill(0, 0, bs);
-  outer.fill(0, 0, bs);
+  for (let i = 0; i < bs; i++) {
+    inner[i] = 0;
+    outer[i] = 0;
+  }
   return mac;
 }
 

@@ -7,8 +7,7 @@
  * client/server pair in one process.
  */
 import type { Authenticator, AuthResult } from '../aaa/authenticator.js';
-import { CIPHERS, INTEGRITY } from '../crypto/registry.js';
-import { EspSa } from '../esp/sa.js';
+import type { EspSa } from '../esp/sa.js';
 import { SaDatabase, type SaEvent } from '../esp/sa-database.js';
 import type { ChildSaParams, IkeAction } from '../ike/actions.js';
 import type { IkeConfigInput } from '../ike/config.js';
@@ -23,6 +22,7 @@ import { PppSession } from '../ppp/session.js';
 import { type Clock, type Millis, type Rng, systemClock, systemRng } from '../util/clock.js';
 import { Counters } from '../util/counters.js';
 import { type Logger, silentLogger } from '../util/log.js';
+import { espSaPair } from './child-sa.js';
 import type { DataPathContext, DataPathCounter } from './datapath-context.js';
 import type { InnerDevice, OuterAddress, OuterTransport } from './links.js';
 import { PeerLink, peerLinkKey } from './peer-link.js';
@@ -110,6 +110,7 @@ export class VpnEndpoint implements DataPathContext {
   private readonly roleConfig: ServerRole | ClientRole;
   private readonly onEvent: (e: EndpointEvent) => void;
   private readonly limits: SessionLimits;
+  private readonly espLog: Logger;
   private readonly idle: IdleWatch;
   /** Client: the peer we dialled, until its L2TP tunnel is asked for. */
   private dialling: string | undefined;
@@ -127,6 +128,7 @@ export class VpnEndpoint implements DataPathContext {
     this.allowPlainL2tp = opts.allowPlainL2tp ?? false;
     this.onEvent = opts.onEvent ?? (() => {});
     this.limits = opts.limits ?? NO_LIMITS;
+    this.espLog = this.log.child({ layer: 'esp' });
     this.idle = new IdleWatch(this.limits.idleMs);
     this.ike = new IkeEngine({ rng: this.rng, log: this.log.child({ layer: 'ike' }), ...opts.ike });
     this.ikePort = this.ike.cfg.ikePort;
@@ -328,49 +330,16 @@ export class VpnEndpoint implements DataPathContext {
 
   /** RFC 2409 section 5.5 KEYMAT → one inbound and one outbound ESP SA (RFC 4303), and the peer's link. */
   private installSa(p: ChildSaParams, now: Millis): void {
-    const cipher = CIPHERS[p.cipher];
-    const integrity = p.integrity === undefined ? 'none' : INTEGRITY[p.integrity];
-    const espPort = p.udpEncapsulation ? p.peer.port : undefined;
-    const peer = { address: p.peer.address, port: espPort };
-    const lifetime = { hardSeconds: p.lifetimeSeconds, softSeconds: Math.floor(p.lifetimeSeconds * 0.9) };
-    const common = {
-      mode: p.mode,
-      cipher,
-      keyBits: p.encryptionKeyBits,
-      integrity,
-      sha2TruncBug: integrity !== 'none' && p.icvBytes < integrity.icvSize,
-      peer,
-      owner: p.ikeSaId,
-      lifetime,
-      clock: this.clock,
-      rng: this.rng,
-      logger: this.log.child({ layer: 'esp' }),
-    } as const;
-    const keyOf = (k: ChildSaParams['inbound']) =>
-      cipher.kind === 'aead' ? Buffer.concat([k.encryption, k.salt]) : k.encryption;
     try {
-      this.sad.add(
-        new EspSa({
-          ...common,
-          spi: p.spiIn,
-          direction: 'inbound',
-          encryptionKey: keyOf(p.inbound),
-          integrityKey: p.inbound.integrity,
-        }),
-      );
-      this.sad.add(
-        new EspSa({
-          ...common,
-          spi: p.spiOut,
-          direction: 'outbound',
-          encryptionKey: keyOf(p.outbound),
-          integrityKey: p.outbound.integrity,
-        }),
-      );
+      const { inbound, outbound } = espSaPair(p, { clock: this.clock, rng: this.rng, log: this.espLog });
+      this.sad.add(inbound);
+      this.sad.add(outbound);
     } catch (err) {
       this.log.error({ err, spiIn: p.spiIn }, 'could not install ESP SA');
       return;
     }
+    const espPort = p.udpEncapsulation ? p.peer.port : undefined;
+    const peer = { address: p.peer.address, port: espPort };
     const key = peerLinkKey(peer.address, peer.port);
     const remote = { address: p.peer.address, port: espPort ?? 0 };
     const local = { address: p.local.address, port: p.udpEncapsulation ? p.local.port : 0 };
