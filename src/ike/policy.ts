@@ -99,6 +99,12 @@ export function readLifetimes(
     else if (a.type === durationAttr) {
       const v = attributeNumber(a);
       if (v === undefined || current === undefined) return undefined;
+      if (v === 0) {
+        // RFC 2409 gives 0 no meaning; strongSwan sends it for "no limit" (rekey=no, common in L2TP client
+        // configurations). Treat it as no proposal: our default lifetime applies.
+        current = undefined;
+        continue;
+      }
       if (current === LifeType.Seconds) seconds = v;
       else if (current === LifeType.Kilobytes) kilobytes = v;
       else return undefined;

@@ -4,7 +4,12 @@ import { NotifyType, PayloadType } from '../../src/ike/codec/constants.js';
 import { IkeNotifyError } from '../../src/ike/codec/errors.js';
 import type { SaPayload, Transform } from '../../src/ike/codec/sa.js';
 import { chooseEsp, DEFAULT_ESP_POLICY } from '../../src/ike/esp-policy.js';
-import { choosePhase1, DEFAULT_PHASE1_POLICY, withMd5 } from '../../src/ike/policy.js';
+import {
+  choosePhase1,
+  DEFAULT_PHASE1_LIFETIME,
+  DEFAULT_PHASE1_POLICY,
+  withMd5,
+} from '../../src/ike/policy.js';
 
 const ENC = { aes: 7, '3des': 5, des: 1 } as const;
 const HASH = { md5: 1, sha1: 2, sha256: 4, sha384: 5, sha512: 6 } as const;
@@ -190,6 +195,10 @@ describe('phase-1 policy refuses weak or unreadable suites', () => {
     expect(c.effectiveLifetimeSeconds).toBe(7200);
     expect(c.capped).toBe(true);
     expect(choosePhase1(DEFAULT_PHASE1_POLICY, WINDOWS).capped).toBe(false);
+  });
+  it("a Life-Duration of 0 (strongSwan's rekey=no) means no proposal: the default lifetime applies", () => {
+    const c = choosePhase1(DEFAULT_PHASE1_POLICY, sa([p1(1, 'aes', 128, 'sha1', 14, 0)]));
+    expect(c.effectiveLifetimeSeconds).toBe(DEFAULT_PHASE1_LIFETIME);
   });
 });
 
