@@ -11,7 +11,7 @@ import type { GuestPlan, InteropCase } from './harness.js';
 import { BEHIND_HOST_ADDR, BEHIND_NET } from './netns.js';
 import type { ServerSpec } from './server.js';
 
-export const SERVER_PENDING: string | undefined = 'l2tpsec server not built yet';
+export const SERVER_PENDING: string | undefined = undefined;
 
 const PSK = 'interop-psk-0123456789';
 const USER = 'alice';

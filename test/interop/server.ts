@@ -37,6 +37,13 @@ export interface RunningServer {
  * environment (VPN_IPSEC_PSK, VPN_USER, VPN_PASSWORD), which the server reads with precedence over the file.
  * `pppAuth` has no key in the schema yet: until it has, the server's default methods apply.
  */
+/** The client configuration's PPP method names → the server configuration's (src/server/config-schema.ts). */
+const SERVER_AUTH_NAME: Readonly<Record<PppAuth, string>> = {
+  'mschap-v2': 'mschapv2',
+  chap: 'chap-md5',
+  pap: 'pap',
+};
+
 export function serverConfigYaml(
   spec: ServerSpec,
   net: Pick<TestNetwork, 'kind' | 'serverAddr'>,
@@ -48,6 +55,7 @@ export function serverConfigYaml(
     rawEsp: spec.rawEsp ?? net.kind === 'bridge',
     l2tp: { network: spec.network, localAddress: spec.localAddress, pool: spec.pool },
     ike: { forceEncapsulation: spec.forceEncapsulation ?? false },
+    ppp: { authMethods: spec.pppAuth.map((a) => SERVER_AUTH_NAME[a]) },
     logging: { level: 'debug', pretty: false },
     control: { socket: controlSocket },
   };
