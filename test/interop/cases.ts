@@ -6,14 +6,41 @@
  * Cases against `l2tpsec server` are pending until the server command exists: flip SERVER_PENDING to
  * undefined and they run (the server is started by server.ts).
  */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import type { StatusSnapshot } from '../../src/server/control-socket.js';
 import type { ClientSpec } from './client-config.js';
-import type { GuestPlan, InteropCase } from './harness.js';
+import type { GuestPlan, InteropCase, ServerCheck } from './harness.js';
 import { BEHIND_HOST_ADDR, BEHIND_NET } from './netns.js';
+import { repoRoot } from './paths.js';
 import type { ServerSpec } from './server.js';
 
 export const SERVER_PENDING: string | undefined = undefined;
 
 const PSK = 'interop-psk-0123456789';
+
+/**
+ * After a refused login the server holds no PPP session and no lease (read over its control socket with
+ * `l2tpsec status --json`, as an admin would). The guest powers off without an IKE DELETE, so its IPsec SAs
+ * may still be there until DPD clears them: they are not checked.
+ */
+const SERVER_FREED_SESSION: ServerCheck = {
+  name: 'freed the refused session',
+  async run({ dir }) {
+    const out = execFileSync(
+      process.execPath,
+      [join(repoRoot(), 'bin/l2tpsec.js'), 'status', '--json', '--control', join(dir, 'control.sock')],
+      {
+        encoding: 'utf8',
+      },
+    );
+    const snap = JSON.parse(out) as StatusSnapshot;
+    if (snap.sessions.length !== 0) return `${snap.sessions.length} session(s) still listed`;
+    if ((snap.pool?.leased ?? 0) !== 0) return `${snap.pool?.leased} address(es) still leased`;
+    if ((snap.live?.pppSessions ?? 0) !== 0) return `${snap.live?.pppSessions} PPP session(s) still alive`;
+    return undefined;
+  },
+};
 const USER = 'alice';
 const PASSWORD = 'wonderland-42';
 
@@ -178,6 +205,7 @@ export const SERVER_CASES: readonly InteropCase[] = [
       },
     ],
     server: BASE_SERVER,
+    serverChecks: [SERVER_FREED_SESSION],
   },
   {
     name: '09b-wrong-psk',
