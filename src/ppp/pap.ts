@@ -2,7 +2,7 @@
  * PAP packets (RFC 1334 section 2.2): Authenticate-Request carries Peer-ID and Password, each behind a
  * one-octet length; Authenticate-Ack and -Nak carry a Message behind a one-octet length.
  */
-import { PppDecodeError } from './packet.js';
+import { decodeCpPacket, encodeCpPacket, PppDecodeError } from './packet.js';
 
 export const PAP_CODE = { REQUEST: 1, ACK: 2, NAK: 3 } as const;
 
@@ -30,22 +30,12 @@ export function encodePapPacket(p: PapPacket): Buffer {
     p.code === PAP_CODE.REQUEST
       ? Buffer.concat([lengthPrefixed(p.peerId), lengthPrefixed(p.password)])
       : lengthPrefixed(p.message);
-  const out = Buffer.allocUnsafe(4 + body.length);
-  out[0] = p.code;
-  out[1] = p.id;
-  out.writeUInt16BE(out.length, 2);
-  body.copy(out, 4);
-  return out;
+  // RFC 1334 section 2.2: the same Code / Identifier / Length framing as LCP (RFC 1661 section 5).
+  return encodeCpPacket({ code: p.code, id: p.id, data: body });
 }
 
 export function decodePapPacket(buf: Uint8Array): PapPacket {
-  if (buf.length < 4) throw new PppDecodeError('short-packet', `PAP packet of ${buf.length} bytes`);
-  const b = Buffer.from(buf.buffer, buf.byteOffset, buf.length);
-  const length = b.readUInt16BE(2);
-  if (length < 4 || length > b.length) throw new PppDecodeError('bad-length', `PAP Length ${length}`);
-  const code = b[0];
-  const id = b[1];
-  const data = b.subarray(4, length);
+  const { code, id, data } = decodeCpPacket(buf);
   const field = (at: number): [string, number] => {
     if (at >= data.length || at + 1 + data[at] > data.length) {
       throw new PppDecodeError('bad-length', 'PAP field runs past the packet');
