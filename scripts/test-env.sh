@@ -38,7 +38,8 @@ if [ "${#interop_missing[@]}" -gt 0 ]; then
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${interop_missing[@]}"
 fi
-interop_guest=$(./scripts/interop/build-guest.sh)
+# The script prints the image's path as its last line (build tools may print before it).
+interop_guest=$(./scripts/interop/build-guest.sh | tail -n 1)
 # Images of earlier inputs are 500 MB each: keep only the current one.
 for d in .cache/interop/guest-*; do
   [ "$PWD/$d" = "$interop_guest" ] || rm -rf "$d"

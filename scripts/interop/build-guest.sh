@@ -104,7 +104,7 @@ rm -rf "$ROOT"/usr/share/doc/* "$ROOT"/usr/share/man/* "$ROOT"/usr/share/info/* 
 # Size: the tree plus a third for the logs, pid files and configuration the cases write.
 kib=$(du -sk "$ROOT" | cut -f1)
 size=$(((kib * 4 / 3 + 65536) / 1024))M
-nice -n 10 mke2fs -q -t ext4 -L l2s-root -E root_owner=0:0 -d "$ROOT" "$WORK/out/rootfs.img" "$size"
+nice -n 10 mke2fs -q -t ext4 -L l2s-root -E root_owner=0:0 -d "$ROOT" "$WORK/out/rootfs.img" "$size" >&2
 echo "$KVER" >"$WORK/out/KVER"
 echo "$(($(date +%s) - START))" >"$WORK/out/build-seconds"
 
