@@ -14,10 +14,8 @@ import { netnsUnavailable } from '../support/netns.js';
 import {
   type CliProcess,
   cliUnavailable,
-  eventually,
+  expectServerHoldsNothing,
   links,
-  live,
-  queryStatusCli,
   startClient,
   startServer,
 } from './support/vpn-processes.js';
@@ -56,21 +54,7 @@ describe.skipIf(unavailable !== undefined)(`connection failures (${unavailable ?
   }
 
   async function expectNothingLeft(): Promise<void> {
-    const snap = await eventually(
-      () => queryStatusCli(control),
-      (s) => live(s).ikeSas === 0 && live(s).espSas === 0 && live(s).pppSessions === 0,
-      5000,
-    );
-    expect(snap.sessions).toEqual([]);
-    expect(snap.pool).toMatchObject({ leased: 0 });
-    expect(live(snap)).toMatchObject({
-      ikeSas: 0,
-      ikeHalfOpen: 0,
-      espSas: 0,
-      pppSessions: 0,
-      peers: 0,
-      l2tpSessions: 0,
-    });
+    await expectServerHoldsNothing(control);
   }
 
   it('wrong pre-shared key: fails in the IKE stage; the server logs the failed Main Mode', async () => {

@@ -15,7 +15,7 @@ import { netnsUnavailable } from '../support/netns.js';
 import {
   type CliProcess,
   cliUnavailable,
-  eventually,
+  expectServerHoldsNothing,
   iperf3,
   links,
   live,
@@ -116,21 +116,7 @@ describe.skipIf(unavailable !== undefined)(`l2tpsec server ⇄ connect (${unavai
     expect(await links(topo, clientNs())).not.toContain(tun);
     // The server heard the goodbyes (LCP Terminate, StopCCN, IKE DELETE): everything is gone at once, not
     // after DPD. The L2TP tunnel record alone lingers 31 s to re-acknowledge StopCCN (RFC 2661 5.7).
-    const snap = await eventually(
-      () => queryStatusCli(control),
-      (s) => s.sessions.length === 0 && live(s).ikeSas === 0 && live(s).espSas === 0,
-      5000,
-    );
-    expect(snap.sessions).toEqual([]);
-    expect(snap.pool).toMatchObject({ leased: 0 });
-    expect(live(snap)).toMatchObject({
-      ikeSas: 0,
-      ikeHalfOpen: 0,
-      espSas: 0,
-      pppSessions: 0,
-      peers: 0,
-      l2tpSessions: 0,
-    });
+    await expectServerHoldsNothing(control);
     expect(server.logged('IKE SA down').some((l) => l.json?.reason === 'peer-delete')).toBe(true);
   });
 

@@ -8,6 +8,7 @@ import type { ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 import type { StatusSnapshot } from '../../../src/server/control-socket.js';
 import type { Topology } from '../../server/support/topology.js';
 import { run } from '../../support/netns.js';
@@ -307,4 +308,30 @@ export async function iperf3(
   } finally {
     if (srv.exitCode === null && srv.signalCode === null) srv.kill('SIGTERM');
   }
+}
+
+/**
+ * Waits (up to 5 s) until the server behind `control` holds no session, IKE SA, ESP SA or PPP session, then
+ * asserts that nothing at all remains: no session, no lease, no IKE SA (half-open included), no ESP SA, no
+ * PPP or L2TP session, no peer. The L2TP tunnel record alone may linger 31 s (RFC 2661 section 5.7), so it
+ * is not checked. Returns the snapshot for further checks.
+ */
+export async function expectServerHoldsNothing(control: string): Promise<StatusSnapshot> {
+  const snap = await eventually(
+    () => queryStatusCli(control),
+    (s) =>
+      s.sessions.length === 0 && live(s).ikeSas === 0 && live(s).espSas === 0 && live(s).pppSessions === 0,
+    5000,
+  );
+  expect(snap.sessions).toEqual([]);
+  expect(snap.pool).toMatchObject({ leased: 0 });
+  expect(live(snap)).toMatchObject({
+    ikeSas: 0,
+    ikeHalfOpen: 0,
+    espSas: 0,
+    pppSessions: 0,
+    peers: 0,
+    l2tpSessions: 0,
+  });
+  return snap;
 }
