@@ -5,6 +5,9 @@
  * RawEsp.tryOpen turns into "unavailable" rather than a crash.
  */
 import { spawnSync } from 'node:child_process';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { intToIpv4 } from '../../src/net/ipv4-address.js';
 import { loadNative } from '../../src/net/native.js';
@@ -79,7 +82,14 @@ describe.skipIf(!isRoot)(`raw ESP socket (${isRoot ? 'root' : NEEDS_ROOT})`, () 
 describe.skipIf(!isRoot)('without privilege', () => {
   it('raw ESP and TUN refuse with EPERM, as typed errors', () => {
     loadNative(); // make sure the addon exists before testing its errors
-    const addon = new URL('../../build/Release/l2tpsec_net.node', import.meta.url).pathname;
+    // The unprivileged child must be able to read the addon even when the checkout's folder is private
+    // (e.g. under a 0700 mktemp directory): give it a world-readable copy.
+    const built = new URL('../../build/Release/l2tpsec_net.node', import.meta.url).pathname;
+    const dir = mkdtempSync(join(tmpdir(), 'l2s-addon-'));
+    chmodSync(dir, 0o755);
+    const addon = join(dir, 'l2tpsec_net.node');
+    copyFileSync(built, addon);
+    chmodSync(addon, 0o644);
     const script = `
       const m = require(${JSON.stringify(addon)});
       const out = {};
@@ -87,6 +97,7 @@ describe.skipIf(!isRoot)('without privilege', () => {
       try { m.openTun('l2snopriv0'); out.tun = 'opened'; } catch (e) { out.tun = e.code; }
       console.log(JSON.stringify(out));`;
     const r = spawnSync(process.execPath, ['-e', script], { uid: 65534, gid: 65534, encoding: 'utf8' });
+    rmSync(dir, { recursive: true, force: true });
     expect(r.stderr).toBe('');
     const out = JSON.parse(r.stdout) as { raw: string; tun: string };
     expect(out.raw).toBe('EPERM');
