@@ -1,5 +1,5 @@
 /**
- * `l2tpsec server [--config FILE] [--listen ADDR] [--control PATH]`: runs the VPN server in the foreground
+ * `l2tpsec server [--config FILE] [--listen ADDR] [--control PATH] [--metrics ADDR:PORT]`: runs the VPN server in the foreground
  * on its embedded default (hwdsl2-compatible VPN_* variables) plus an optional YAML file. SIGTERM/SIGINT
  * shut down gracefully; SIGHUP re-reads the users file.
  */
@@ -20,13 +20,15 @@ export function register(program: Command): void {
       [],
     )
     .option('--control <path>', 'control socket for `l2tpsec status`')
-    .action(async (opts: { config?: string; listen: string[]; control?: string }) => {
+    .option('--metrics <addr:port>', 'serve Prometheus metrics on http://ADDR:PORT/metrics (default: off)')
+    .action(async (opts: { config?: string; listen: string[]; control?: string; metrics?: string }) => {
       let cfg: ReturnType<typeof loadConfig>;
       try {
         cfg = loadConfig({
           configFile: opts.config,
           ...(opts.listen.length > 0 ? { listen: opts.listen } : {}),
           ...(opts.control ? { control: opts.control } : {}),
+          ...(opts.metrics ? { metrics: opts.metrics } : {}),
         });
       } catch (err) {
         if (err instanceof ConfigError) {

@@ -18,6 +18,18 @@ const cidr = z.string().refine(
   },
   { message: 'expected an IPv4 CIDR block (a.b.c.d/n)' },
 );
+/** Parses "a.b.c.d:port" (a TCP listen address); undefined when malformed. */
+export function parseHostPort(text: string): { host: string; port: number } | undefined {
+  const m = /^(\d{1,3}(?:\.\d{1,3}){3}):(\d{1,5})$/.exec(text);
+  if (!m || !isIpv4(m[1])) return undefined;
+  const port = Number(m[2]);
+  return port >= 1 && port <= 65535 ? { host: m[1], port } : undefined;
+}
+const hostPort = z
+  .string()
+  .refine((s) => parseHostPort(s) !== undefined, {
+    message: 'expected an IPv4 address and port (a.b.c.d:port)',
+  });
 const seconds = z.number().positive();
 const count = z.number().int().nonnegative();
 
@@ -129,6 +141,8 @@ export const fileConfigSchema = z.strictObject({
     })
     .optional(),
   control: z.strictObject({ socket: z.string().min(1).optional() }).optional(),
+  /** Prometheus metrics over HTTP (GET /metrics); off unless `listen` is set (e.g. 127.0.0.1:9810). */
+  metrics: z.strictObject({ listen: hostPort.optional() }).optional(),
   /** TEST ONLY: accept L2TP on plain UDP 1701 outside IPsec (RFC 3193 says never). */
   allowPlainL2tp: z.boolean().optional(),
 });

@@ -16,7 +16,7 @@ import type { CipherName, DhGroupId, HashName, IntegrityName } from '../crypto/r
 import { cidrContains, ipv4ToInt, isIpv4, parseCidr } from '../net/ipv4-address.js';
 import type { AuthMethod } from '../ppp/auth-protocol.js';
 import { type Rng, systemRng } from '../util/clock.js';
-import { ESP_SUITE_PATTERN, type FileConfig, fileConfigSchema } from './config-schema.js';
+import { ESP_SUITE_PATTERN, type FileConfig, fileConfigSchema, parseHostPort } from './config-schema.js';
 import { AddressPool, PoolConfigError } from './pool.js';
 
 export const DEFAULT_CONTROL_SOCKET = '/run/l2tpsec/control.sock';
@@ -104,6 +104,8 @@ export interface ServerConfig {
   readonly mssClamp: boolean;
   readonly logging: { readonly level: string; readonly pretty: boolean | undefined };
   readonly controlSocket: string;
+  /** Where the Prometheus endpoint listens (`metrics.listen`, `--metrics`); undefined = no endpoint. */
+  readonly metricsListen: { readonly host: string; readonly port: number } | undefined;
   /** TEST ONLY: L2TP on plain UDP 1701 (RFC 3193 requires IPsec). */
   readonly allowPlainL2tp: boolean;
   /** Things accepted but worth a log line at start-up. */
@@ -142,6 +144,8 @@ export interface LoadConfigOptions {
   listen?: readonly string[];
   /** `--control PATH`. */
   control?: string;
+  /** `--metrics ADDR:PORT`. */
+  metrics?: string;
   rng?: Rng;
 }
 
@@ -413,6 +417,14 @@ export function buildConfig(file: FileConfig, opts: LoadConfigOptions = {}): Ser
   for (const a of opts.listen ?? [])
     if (!isIpv4(a)) issues.push({ key: '--listen', message: `not an IPv4 address: '${a}'` });
 
+  const metricsText = opts.metrics ?? file.metrics?.listen;
+  const metricsListen = metricsText === undefined ? undefined : parseHostPort(metricsText);
+  if (metricsText !== undefined && metricsListen === undefined)
+    issues.push({
+      key: '--metrics',
+      message: `expected an IPv4 address and port (a.b.c.d:port): '${metricsText}'`,
+    });
+
   if (issues.length > 0) throw new ConfigError(issues);
 
   return {
@@ -460,6 +472,7 @@ export function buildConfig(file: FileConfig, opts: LoadConfigOptions = {}): Ser
     mssClamp: file.mssClamp ?? true,
     logging: { level: file.logging?.level ?? 'info', pretty: file.logging?.pretty },
     controlSocket: opts.control ?? env.control ?? file.control?.socket ?? DEFAULT_CONTROL_SOCKET,
+    metricsListen,
     allowPlainL2tp: file.allowPlainL2tp ?? false,
     warnings,
     generated: { psk: generatedPsk, user: generatedUser },

@@ -18,6 +18,7 @@ import { BatchedTunDevice } from '../runtime/tun-device.js';
 import type { Logger } from '../util/log.js';
 import type { ServerConfig } from './config.js';
 import { ControlSocket, type SessionStatus, type StatusSnapshot } from './control-socket.js';
+import { MetricsRegistry, MetricsServer } from './metrics.js';
 import { AddressPool } from './pool.js';
 import { PoolAddressSource } from './pool-address-source.js';
 
@@ -87,6 +88,13 @@ export class L2tpsecServer {
     private readonly log: Logger,
   ) {}
 
+  private metrics: MetricsServer | undefined;
+
+  /** Where the Prometheus endpoint listens (the bound port when the configured one was 0). */
+  get metricsAddress(): { host: string; port: number } | undefined {
+    return this.metrics?.address;
+  }
+
   static async start(cfg: ServerConfig, log: Logger): Promise<L2tpsecServer> {
     const envUsers = new Map<string, UserRecord>();
     for (const u of cfg.users) envUsers.set(u.name, { name: u.name, password: u.password });
@@ -153,7 +161,20 @@ export class L2tpsecServer {
     });
     transport.attach(endpoint.inbound);
     const server = new L2tpsecServer(endpoint, transport, tun, pool, authenticator, undefined, log);
-    server.control = await ControlSocket.listen(cfg.controlSocket, () => server.status(), log);
+    try {
+      server.control = await ControlSocket.listen(cfg.controlSocket, () => server.status(), log);
+      if (cfg.metricsListen !== undefined) {
+        const registry = new MetricsRegistry(() => server.status());
+        server.metrics = await MetricsServer.listen(
+          registry,
+          cfg.metricsListen,
+          log.child({ layer: 'metrics' }),
+        );
+      }
+    } catch (err) {
+      await server.stop();
+      throw err;
+    }
     log.info(
       {
         tun: tun.name,
@@ -182,6 +203,7 @@ export class L2tpsecServer {
   async stop(): Promise<void> {
     this.log.info({ sessions: this.endpoint.sessions.size }, 'shutting down');
     await this.endpoint.shutdown();
+    await this.metrics?.close();
     await this.control?.close();
     this.transport.close();
     this.tun.close();

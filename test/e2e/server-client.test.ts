@@ -27,6 +27,8 @@ import {
 const unavailable = netnsUnavailable() ?? cliUnavailable();
 const TUNNEL_ADDRESS = '192.168.42.1';
 const POOL_RE = /^192\.168\.42\.(\d+)$/;
+/** The Prometheus endpoint, on the server namespace's own loopback. */
+const METRICS = '127.0.0.1:9810';
 
 describe.skipIf(unavailable !== undefined)(`l2tpsec server ⇄ connect (${unavailable ?? 'root'})`, () => {
   const psk = randomBytes(12).toString('base64url');
@@ -41,7 +43,10 @@ describe.skipIf(unavailable !== undefined)(`l2tpsec server ⇄ connect (${unavai
 
   beforeAll(async () => {
     topo = await Topology.create({ purpose: 'e2e' });
-    server = await startServer(topo, { psk, users: [{ name: user, password }] }, control);
+    server = await startServer(topo, { psk, users: [{ name: user, password }] }, control, [
+      '--metrics',
+      METRICS,
+    ]);
   });
   afterAll(async () => {
     await topo?.destroy();
@@ -105,6 +110,21 @@ describe.skipIf(unavailable !== undefined)(`l2tpsec server ⇄ connect (${unavai
     expect(s.spis.inbound).not.toBe('00000000');
     expect(snap.pool).toMatchObject({ leased: 1 });
     expect(live(snap)).toMatchObject({ ikeSas: 1, espSas: 2, pppSessions: 1, peers: 1, l2tpSessions: 1 });
+  });
+
+  it('Prometheus /metrics agrees with status --json', async () => {
+    expect(client?.event('connected'), 'not connected').toBeDefined();
+    const scrape = `fetch('http://${METRICS}/metrics').then((r) => r.text()).then((t) => process.stdout.write(t))`;
+    const text = await topo.exec(topo.server.ns, process.execPath, ['-e', scrape]);
+    const snap = await queryStatusCli(control);
+    const lines = text.split('\n');
+    expect(lines).toContain('l2tpsec_ike_sas 1');
+    expect(lines).toContain('l2tpsec_esp_sas 2');
+    expect(lines).toContain('l2tpsec_ppp_sessions 1');
+    expect(lines).toContain(`l2tpsec_sessions{client_family="${snap.sessions[0].clientFamily}"} 1`);
+    expect(lines).toContain('l2tpsec_pool_addresses{state="leased"} 1');
+    expect(lines).toContain(`l2tpsec_info{version="${snap.version}"} 1`);
+    expect(text).not.toContain(user);
   });
 
   it('teardown from the client (SIGTERM) frees the lease and every SA', async () => {

@@ -253,6 +253,21 @@ allowPlainL2tp: true
     expect(dup[0]).toMatchObject({ key: '(syntax)', line: 2 });
   });
 
+  it('metrics: off by default; metrics.listen or --metrics (the flag wins); a bad address names the key', () => {
+    expect(buildConfig({}, { env: BASE_ENV }).metricsListen).toBeUndefined();
+    const file = parseConfigYaml('metrics:\n  listen: 127.0.0.1:9810\n', 'm.yaml');
+    expect(buildConfig(file, { env: BASE_ENV }).metricsListen).toEqual({ host: '127.0.0.1', port: 9810 });
+    expect(buildConfig(file, { env: BASE_ENV, metrics: '10.1.2.3:9100' }).metricsListen).toEqual({
+      host: '10.1.2.3',
+      port: 9100,
+    });
+    const issues = issuesOf(() => parseConfigYaml('metrics:\n  listen: localhost\n', 'm.yaml'));
+    expect(issues).toEqual([expect.objectContaining({ key: 'metrics.listen', file: 'm.yaml', line: 2 })]);
+    expect(issuesOf(() => buildConfig({}, { env: BASE_ENV, metrics: '127.0.0.1:0' }))[0]).toMatchObject({
+      key: '--metrics',
+    });
+  });
+
   it('an empty file is an empty configuration', () => {
     expect(parseConfigYaml('')).toEqual({});
     expect(parseConfigYaml('# only a comment\n')).toEqual({});
