@@ -2,17 +2,25 @@
  * `l2tpsec bench crypto`: throughput of every data-path primitive at ESP-typical payload sizes on both
  * backends, and Diffie-Hellman operations per second per group. Prints figures only; asserts nothing.
  */
-import { randomBytes } from 'node:crypto';
+import { createECDH, randomBytes } from 'node:crypto';
 import type { BenchOptions } from '../src/cli/bench.js';
 import { type BackendName, backend, type CryptoBackend, type EcpGroupId } from '../src/crypto/backend.js';
 import { CbcContext } from '../src/crypto/cbc-context.js';
 import { generateDhPrivateKey } from '../src/crypto/dh.js';
+import { type NativeEcdh, nativeEcdh, nativeEcdhUnavailableReason } from '../src/crypto/ecdh-native.js';
 import { isModpGroup } from '../src/crypto/modp-groups.js';
 import type { DhGroupId } from '../src/crypto/registry.js';
 
 const SIZES = [64, 512, 1400] as const;
 const BACKENDS: readonly BackendName[] = ['node', 'noble'];
 const DH_BENCH_GROUPS: readonly DhGroupId[] = [1, 2, 5, 14, 15, 19, 20, 21];
+/** The ECP groups measured native (system libcrypto) against node:crypto's bundled OpenSSL. */
+const ECDH_NATIVE_GROUPS: readonly EcpGroupId[] = [19, 20, 21];
+const OPENSSL_CURVES: Readonly<Record<EcpGroupId, string>> = {
+  19: 'prime256v1',
+  20: 'secp384r1',
+  21: 'secp521r1',
+};
 
 interface Primitive {
   readonly name: string;
@@ -122,6 +130,29 @@ function dhOp(be: CryptoBackend, group: DhGroupId): () => void {
   };
 }
 
+/** dhOp's ECP work on the native path directly (whatever L2TPSEC_NATIVE_ECDH says). */
+function nativeEcdhOp(native: NativeEcdh, group: EcpGroupId): () => void {
+  const peerPublic = native.publicValue(group, generateDhPrivateKey(group));
+  return () => {
+    const x = generateDhPrivateKey(group);
+    native.publicValue(group, x);
+    if (!native.secret(group, x, peerPublic)) throw new Error('bench: native ECDH refused a valid point');
+  };
+}
+
+/** The same work through node:crypto's ECDH object (Node's bundled OpenSSL). */
+function nodeCryptoEcdhOp(group: EcpGroupId): () => void {
+  const peer = createECDH(OPENSSL_CURVES[group]);
+  peer.generateKeys();
+  const peerPoint = peer.getPublicKey();
+  return () => {
+    const ecdh = createECDH(OPENSSL_CURVES[group]);
+    ecdh.setPrivateKey(generateDhPrivateKey(group));
+    ecdh.getPublicKey();
+    ecdh.computeSecret(peerPoint);
+  };
+}
+
 export interface CipherFigure {
   kind: 'primitive';
   primitive: string;
@@ -138,12 +169,22 @@ export interface DhFigure {
   opsPerSecond: number;
 }
 
+/** Key pair + secret per second: system libcrypto through the addon vs node:crypto, same run. */
+export interface EcdhNativeFigure {
+  kind: 'ecdh-native';
+  group: EcpGroupId;
+  nativeOpsPerSecond: number;
+  nodeCryptoOpsPerSecond: number;
+  /** native / node:crypto. */
+  ratio: number;
+}
+
 const fmt = (v: number, digits = 0) =>
   v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 export async function runBench(opts: BenchOptions): Promise<void> {
   const seconds = opts.seconds ?? 0.25;
-  const figures: (CipherFigure | DhFigure)[] = [];
+  const figures: (CipherFigure | DhFigure | EcdhNativeFigure)[] = [];
   const started = performance.now();
   for (const p of PRIMITIVES) {
     for (const size of SIZES) {
@@ -164,6 +205,21 @@ export async function runBench(opts: BenchOptions): Promise<void> {
     for (const name of BACKENDS) {
       const ops = measure(dhOp(backend(name), group), seconds);
       figures.push({ kind: 'dh', group, backend: name, opsPerSecond: Number(ops.toFixed(1)) });
+    }
+  }
+  const native = nativeEcdh();
+  if (native) {
+    for (const group of ECDH_NATIVE_GROUPS) {
+      // Interleaved per group, so both sides of a ratio see the same machine load.
+      const nativeOps = measure(nativeEcdhOp(native, group), seconds);
+      const nodeOps = measure(nodeCryptoEcdhOp(group), seconds);
+      figures.push({
+        kind: 'ecdh-native',
+        group,
+        nativeOpsPerSecond: Number(nativeOps.toFixed(1)),
+        nodeCryptoOpsPerSecond: Number(nodeOps.toFixed(1)),
+        ratio: Number((nativeOps / nodeOps).toFixed(2)),
+      });
     }
   }
   if (opts.json) {
@@ -197,6 +253,21 @@ export async function runBench(opts: BenchOptions): Promise<void> {
     out.push(
       `group ${String(group).padEnd(31)} ${fmt(row('node').opsPerSecond, 1).padStart(10)} ${fmt(row('noble').opsPerSecond, 1).padStart(13)}`,
     );
+  }
+  out.push(
+    native
+      ? '(node ECP rows above run through the native ECDH path; L2TPSEC_NATIVE_ECDH=0 measures node:crypto)'
+      : `(native ECDH unavailable: ${nativeEcdhUnavailableReason()})`,
+  );
+  if (native) {
+    out.push('');
+    out.push('ECDH (key pair + shared secret)      native ops/s   node:crypto ops/s   native/node:crypto');
+    for (const f of figures) {
+      if (f.kind !== 'ecdh-native') continue;
+      out.push(
+        `group ${String(f.group).padEnd(31)} ${fmt(f.nativeOpsPerSecond, 1).padStart(11)} ${fmt(f.nodeCryptoOpsPerSecond, 1).padStart(19)} ${fmt(f.ratio, 2).padStart(19)}x`,
+      );
+    }
   }
   out.push('');
   out.push(`(${fmt((performance.now() - started) / 1000, 1)} s; ${seconds} s per figure)`);

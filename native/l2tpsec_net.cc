@@ -11,8 +11,11 @@
 //   buffer (slot i at offset i * slot) and records lengths and addresses in preallocated typed arrays,
 //   then makes ONE JS call per batch. Sending has a matching preallocated arena flushed in one call
 //   (sendmmsg for sockets). Nothing is allocated per packet.
+// - ecdhAvailable/ecdhPublic/ecdhSecret: ECP Diffie-Hellman through the system libcrypto (l2tpsec_ecdh.cc).
 #include <napi.h>
 #include <uv.h>
+
+#include "l2tpsec_ecdh.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -512,6 +515,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("MODE_TUN", Napi::Number::New(env, kModeTun));
   exports.Set("MODE_RAW", Napi::Number::New(env, kModeRaw));
   exports.Set("MODE_UDP", Napi::Number::New(env, kModeUdp));
+  l2tpsec::InitEcdh(env, exports);
   return exports;
 }
 

@@ -65,6 +65,12 @@ export interface NativeAddon {
     /** Called once per batch with the packet count, or with -errno when a read failed. */
     onBatch: (count: number) => void,
   ) => NativePacketPort;
+  /** ECDH through the system libcrypto.so.3 (native/l2tpsec_ecdh.cc; src/crypto/ecdh-native.ts wraps it). */
+  ecdhAvailable(): boolean;
+  /** x ‖ y of privateKey·G (RFC 5903 section 7). Throws RangeError for a key outside [1, n-1]. */
+  ecdhPublic(group: 19 | 20 | 21, privateKey: Uint8Array): Buffer;
+  /** The x coordinate of privateKey·peer (RFC 5903 section 9); undefined when peerXY is not a curve point. */
+  ecdhSecret(group: 19 | 20 | 21, privateKey: Uint8Array, peerXY: Uint8Array): Buffer | undefined;
 }
 
 /** The system call failed: `code` is the errno name (EPERM, ENOENT, …). */
