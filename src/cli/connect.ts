@@ -3,7 +3,7 @@
  * client, in the foreground until SIGINT/SIGTERM (clean teardown) or until the server ends the session.
  * Exit status: 0 after a clean teardown, 1 when the connection failed (the message names the stage).
  */
-import type { Command } from 'commander';
+import { type Command, InvalidArgumentError } from 'commander';
 import { ConnectError, L2tpsecClient } from '../client/client.js';
 import type { AuthMethod } from '../ppp/auth-protocol.js';
 import { AUTH_METHODS } from '../ppp/auth-protocol.js';
@@ -18,6 +18,7 @@ interface ConnectCliOptions {
   route: string[];
   auth?: string;
   timeout: number;
+  ikeLifetime?: number;
   json: boolean;
   logLevel: string;
 }
@@ -34,6 +35,11 @@ export function register(program: Command): void {
     .option('--route <cidr>', 'extra route through the tunnel (repeatable)', collect, [])
     .option('--auth <methods>', `PPP methods to accept, comma separated (${AUTH_METHODS.join(', ')})`)
     .option('--timeout <seconds>', 'give up when not connected after this long', (v) => Number(v), 30)
+    .option(
+      '--ike-lifetime <seconds>',
+      'IKE SA lifetime to propose; re-keyed by a new Main Mode before it ends (default 28800)',
+      positiveSeconds,
+    )
     .option('--json', 'print events as JSON lines', false)
     .option('--log-level <level>', 'log level', process.env.L2TPSEC_LOG_LEVEL ?? 'info')
     .action(async (opts: ConnectCliOptions) => {
@@ -68,6 +74,7 @@ export function register(program: Command): void {
           routes: opts.route,
           ...(authMethods ? { authMethods } : {}),
           timeoutMs: opts.timeout * 1000,
+          ...(opts.ikeLifetime ? { ikeLifetimeSeconds: opts.ikeLifetime } : {}),
           signal: interrupted.signal,
           log,
         });
@@ -102,6 +109,12 @@ export function register(program: Command): void {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
     });
+}
+
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 60) throw new InvalidArgumentError('expected whole seconds, at least 60');
+  return n;
 }
 
 function collect(value: string, previous: string[]): string[] {

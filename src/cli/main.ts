@@ -17,6 +17,7 @@ export async function main(argv: readonly string[]): Promise<void> {
   await registerOptional(program, './server.js');
   await registerOptional(program, './connect.js');
   await registerOptional(program, './status.js');
+  await registerOptional(program, './disconnect.js');
   await program.parseAsync(argv as string[]);
 }
 

@@ -41,6 +41,10 @@ const LIVENESS_INTERVAL_MS = 1000;
 export type EndpointEvent =
   | { type: 'ike-up'; ikeSaId: string; peer: OuterAddress; clientFamily: string; suite: string }
   | { type: 'ike-down'; ikeSaId: string; reason: string; notify?: number | undefined }
+  /** Our phase-1 rekey finished: `ikeSaId` replaced `oldIkeSaId`; the ESP SAs and sessions carry on. */
+  | { type: 'ike-rekeyed'; ikeSaId: string; oldIkeSaId: string; suite: string }
+  /** A phase-1 rekey attempt failed (retried while time remains; the old IKE SA still serves). */
+  | { type: 'ike-rekey-failed'; ikeSaId: string; reason: string; notify?: number | undefined }
   | { type: 'sa-installed'; params: ChildSaParams }
   /** An initiator's Quick Mode got no SA: refused by the peer (its notify type) or unanswered. */
   | { type: 'child-sa-failed'; ikeSaId: string; notify?: number | undefined }
@@ -156,6 +160,20 @@ export class VpnEndpoint implements DataPathContext {
   }
 
   /**
+   * Administrative disconnect (`l2tpsec disconnect`): each session `match` selects gets an LCP
+   * Terminate-Request (RFC 1661 section 5.5); once PPP has finished, the L2TP session ends with a CDN
+   * (RFC 2661 section 5.7) as for any other PPP close. The IKE and ESP SAs stay: the client decides whether
+   * to tear its tunnel down or dial again. Returns the sessions being closed.
+   */
+  disconnect(match: (s: VpnSession) => boolean, reason: string): VpnSession[] {
+    const now = this.clock.now();
+    const chosen = [...this.sessions.all()].filter(match);
+    for (const s of chosen) this.applyPpp(s, s.ppp.close(now, reason), now);
+    this.reschedule();
+    return chosen;
+  }
+
+  /**
    * Graceful teardown of everything (RFC 1661 Terminate, RFC 2661 StopCCN, RFC 2408 DELETE): the peers
    * hear about it; the returned promise resolves once the goodbyes had `graceMs` to leave.
    */
@@ -257,7 +275,7 @@ export class VpnEndpoint implements DataPathContext {
     this.log.debug({ spi: hex(sa.spi), type: ev.type, cause: ev.cause }, 'ESP SA lifetime event');
     if (ev.type === 'sa-soft-expired') {
       if (this.role === 'client' && sa.direction === 'outbound' && sa.owner !== undefined) {
-        this.applyIke(this.ike.startQuickMode(sa.owner, now), now);
+        this.applyIke(this.ike.startQuickMode(this.currentIkeSa(sa.owner), now), now);
       }
       return;
     }
@@ -290,6 +308,13 @@ export class VpnEndpoint implements DataPathContext {
           this.deleteSa(a.spiIn, a.spiOut, a.reason, now);
           break;
         case 'ike-sa-up':
+          this.familyBySa.set(a.ikeSaId, a.clientFamily);
+          if (a.rekeyOf !== undefined) {
+            // Not a new connection: no Quick Mode, no L2TP tunnel; the old SA's ESP SAs move over.
+            this.log.info({ ikeSa: a.ikeSaId, old: a.rekeyOf, suite: a.suite }, 'IKE SA rekeyed');
+            this.onEvent({ type: 'ike-rekeyed', ikeSaId: a.ikeSaId, oldIkeSaId: a.rekeyOf, suite: a.suite });
+            break;
+          }
           this.log.info(
             { ikeSa: a.ikeSaId, peer: a.peer, client: a.clientFamily, suite: a.suite, natT: a.natT },
             'IKE SA established',
@@ -303,12 +328,25 @@ export class VpnEndpoint implements DataPathContext {
           });
           for (const p of this.peers.values())
             if (p.remote.address === a.peer.address) p.clientFamily = a.clientFamily;
-          this.familyBySa.set(a.ikeSaId, a.clientFamily);
+          break;
+        case 'children-adopted':
+          this.adoptChildren(a.fromIkeSaId, a.toIkeSaId);
           break;
         case 'ike-sa-down':
           this.log.info({ ikeSa: a.ikeSaId, reason: a.reason, notify: a.notify }, 'IKE SA down');
           this.familyBySa.delete(a.ikeSaId);
-          this.onEvent({ type: 'ike-down', ikeSaId: a.ikeSaId, reason: a.reason, notify: a.notify });
+          for (const [from, to] of this.ikeSaHeirs) if (to === a.ikeSaId) this.ikeSaHeirs.delete(from);
+          if (a.rekeyOf !== undefined) {
+            this.log.warn({ ikeSa: a.ikeSaId, old: a.rekeyOf, reason: a.reason }, 'phase-1 rekey failed');
+            this.onEvent({
+              type: 'ike-rekey-failed',
+              ikeSaId: a.rekeyOf,
+              reason: a.reason,
+              notify: a.notify,
+            });
+          } else if (a.reason !== 'rekeyed') {
+            this.onEvent({ type: 'ike-down', ikeSaId: a.ikeSaId, reason: a.reason, notify: a.notify });
+          }
           break;
         case 'child-sa-failed':
           this.log.warn({ ikeSa: a.ikeSaId, notify: a.notify }, 'Quick Mode failed: no IPsec SA');
@@ -327,6 +365,22 @@ export class VpnEndpoint implements DataPathContext {
   }
 
   private readonly familyBySa = new Map<string, string>();
+  /**
+   * IKE SAs gone after a phase-1 rekey → the SA that took over their ESP SAs (whose `owner` still names the
+   * old one): a Quick Mode rekey of them runs on the heir. Entries go when the heir goes.
+   */
+  private readonly ikeSaHeirs = new Map<string, string>();
+
+  private adoptChildren(from: string, to: string): void {
+    this.ikeSaHeirs.set(from, to);
+    for (const [older, heir] of this.ikeSaHeirs) if (heir === from) this.ikeSaHeirs.set(older, to);
+    for (const link of this.peers.values()) if (link.ikeSaId === from) link.ikeSaId = to;
+  }
+
+  /** The live IKE SA that now owns ESP SAs negotiated under `ikeSaId`. */
+  private currentIkeSa(ikeSaId: string): string {
+    return this.ikeSaHeirs.get(ikeSaId) ?? ikeSaId;
+  }
 
   /** RFC 2409 section 5.5 KEYMAT → one inbound and one outbound ESP SA (RFC 4303), and the peer's link. */
   private installSa(p: ChildSaParams, now: Millis): void {

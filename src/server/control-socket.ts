@@ -1,8 +1,11 @@
 /**
  * The local control socket: a unix stream socket (default /run/l2tpsec/control.sock, mode 0600, since the
  * answer names users and addresses) over which `l2tpsec status` asks the running server for a snapshot.
- * The protocol is one line in, one JSON document out: the client writes "status\n", the server answers
- * with the JSON of a `StatusSnapshot` and a newline, then closes. Requests are capped in size and time.
+ * The protocol is one line in, one JSON document out, then the server closes:
+ * - "status\n" → the JSON of a `StatusSnapshot`;
+ * - "disconnect TARGET\n" → ends every session whose user name or assigned address is TARGET (LCP
+ *   Terminate-Request, then the L2TP CDN) and answers with a `DisconnectResult`.
+ * Errors are `{"error": "…"}`. Requests are capped in size and time.
  */
 import { chmodSync, mkdirSync, unlinkSync } from 'node:fs';
 import { connect, createServer, type Server, type Socket } from 'node:net';
@@ -50,6 +53,18 @@ export interface StatusSnapshot {
 
 export type StatusProvider = () => StatusSnapshot;
 
+/** What `disconnect` ended: each session's user and address, as `status` showed them. */
+export interface DisconnectResult {
+  readonly disconnected: ReadonlyArray<{ readonly user: string; readonly assignedAddress: string }>;
+}
+
+/** The server side of the socket's commands. */
+export interface ControlCommands {
+  status: StatusProvider;
+  /** Ends the sessions of a user name or an assigned address; absent = the command is refused. */
+  disconnect?: (target: string) => DisconnectResult;
+}
+
 const MAX_REQUEST = 1024;
 const REQUEST_TIMEOUT_MS = 5000;
 
@@ -72,9 +87,10 @@ export class ControlSocket {
    */
   static async listen(
     path: string,
-    status: StatusProvider,
+    commands: StatusProvider | ControlCommands,
     logger: Logger = silentLogger,
   ): Promise<ControlSocket> {
+    const handlers: ControlCommands = typeof commands === 'function' ? { status: commands } : commands;
     mkdirSync(dirname(path), { recursive: true, mode: 0o755 });
     if (await answers(path)) throw new ControlSocketInUseError(path);
     try {
@@ -82,7 +98,7 @@ export class ControlSocket {
     } catch {
       // no stale socket
     }
-    const server = createServer((conn) => serve(conn, status, logger));
+    const server = createServer((conn) => serve(conn, handlers, logger));
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(path, () => {
@@ -106,7 +122,7 @@ export class ControlSocket {
   }
 }
 
-function serve(conn: Socket, status: StatusProvider, logger: Logger): void {
+function serve(conn: Socket, handlers: ControlCommands, logger: Logger): void {
   let request = '';
   conn.setTimeout(REQUEST_TIMEOUT_MS, () => conn.destroy());
   conn.on('error', () => {});
@@ -118,21 +134,28 @@ function serve(conn: Socket, status: StatusProvider, logger: Logger): void {
     }
     const nl = request.indexOf('\n');
     if (nl < 0) return;
-    const command = request.slice(0, nl).trim();
     conn.removeAllListeners('data');
-    if (command !== 'status') {
-      conn.end(`${JSON.stringify({ error: `unknown command '${command.slice(0, 40)}' (known: status)` })}\n`);
-      return;
-    }
-    let body: string;
-    try {
-      body = JSON.stringify(status());
-    } catch (err) {
-      logger.error({ err }, 'status snapshot failed');
-      body = JSON.stringify({ error: 'status snapshot failed' });
-    }
-    conn.end(`${body}\n`);
+    conn.end(`${answer(request.slice(0, nl).trim(), handlers, logger)}\n`);
   });
+}
+
+/** One command line → one JSON answer. */
+function answer(line: string, handlers: ControlCommands, logger: Logger): string {
+  const [command, ...args] = line.split(/\s+/);
+  try {
+    if (command === 'status' && args.length === 0) return JSON.stringify(handlers.status());
+    if (command === 'disconnect' && handlers.disconnect !== undefined) {
+      if (args.length !== 1) return JSON.stringify({ error: 'usage: disconnect <user or address>' });
+      const result = handlers.disconnect(args[0]);
+      logger.info({ target: args[0], sessions: result.disconnected.length }, 'disconnect requested');
+      return JSON.stringify(result);
+    }
+  } catch (err) {
+    logger.error({ err, command }, 'control command failed');
+    return JSON.stringify({ error: command === 'status' ? 'status snapshot failed' : `${command} failed` });
+  }
+  const known = handlers.disconnect === undefined ? 'status' : 'status, disconnect';
+  return JSON.stringify({ error: `unknown command '${line.slice(0, 40)}' (known: ${known})` });
 }
 
 /** Whether a server answers on `path` (a connect succeeds). */
@@ -159,6 +182,18 @@ export class ControlQueryError extends Error {
 
 /** Asks the server on `path` for its status. */
 export function queryStatus(path: string, timeoutMs = 5000): Promise<StatusSnapshot> {
+  return query<StatusSnapshot>(path, 'status', timeoutMs);
+}
+
+/** Asks the server on `path` to end the sessions of a user name or an assigned address. */
+export function requestDisconnect(path: string, target: string, timeoutMs = 5000): Promise<DisconnectResult> {
+  if (target === '' || /\s/.test(target)) {
+    return Promise.reject(new ControlQueryError(`not a user name or address: '${target}'`, path));
+  }
+  return query<DisconnectResult>(path, `disconnect ${target}`, timeoutMs);
+}
+
+function query<T>(path: string, line: string, timeoutMs: number): Promise<T> {
   return new Promise((resolve, reject) => {
     const s = connect(path);
     let data = '';
@@ -167,7 +202,7 @@ export function queryStatus(path: string, timeoutMs = 5000): Promise<StatusSnaps
       reject(new ControlQueryError(msg, path));
     };
     s.setTimeout(timeoutMs, () => fail(`no answer from ${path} within ${timeoutMs} ms`));
-    s.once('connect', () => s.write('status\n'));
+    s.once('connect', () => s.write(`${line}\n`));
     s.on('data', (c) => {
       data += c.toString('utf8');
     });
@@ -193,7 +228,7 @@ export function queryStatus(path: string, timeoutMs = 5000): Promise<StatusSnaps
         fail(`server: ${obj.error}`);
         return;
       }
-      resolve(parsed as StatusSnapshot);
+      resolve(parsed as T);
     });
   });
 }

@@ -5,8 +5,9 @@
  */
 import type { Authenticator, AuthRequest, AuthResult } from '../aaa/authenticator.js';
 import { LocalAuthenticator, verifyAgainst } from '../aaa/local-authenticator.js';
+import { RadiusAaa } from '../aaa/radius/radius-aaa.js';
 import type { UserRecord } from '../aaa/users-file.js';
-import { VpnEndpoint } from '../endpoint/vpn-endpoint.js';
+import { type EndpointEvent, VpnEndpoint } from '../endpoint/vpn-endpoint.js';
 import type { IkeConfigInput } from '../ike/config.js';
 import { DEFAULT_ESP_POLICY, type EspPolicy } from '../ike/esp-policy.js';
 import { DEFAULT_PHASE1_POLICY, type Phase1Policy } from '../ike/policy.js';
@@ -17,7 +18,12 @@ import { RealOuterTransport } from '../runtime/outer-transport.js';
 import { BatchedTunDevice } from '../runtime/tun-device.js';
 import type { Logger } from '../util/log.js';
 import type { ServerConfig } from './config.js';
-import { ControlSocket, type SessionStatus, type StatusSnapshot } from './control-socket.js';
+import {
+  ControlSocket,
+  type DisconnectResult,
+  type SessionStatus,
+  type StatusSnapshot,
+} from './control-socket.js';
 import { MetricsRegistry, MetricsServer } from './metrics.js';
 import { AddressPool } from './pool.js';
 import { PoolAddressSource } from './pool-address-source.js';
@@ -25,17 +31,25 @@ import { PoolAddressSource } from './pool-address-source.js';
 const VERSION = '0.1.0';
 const DPD_RETRY_MS = 5000;
 
-/** Users from the environment (VPN_USER, VPN_ADDL_USERS) first, then the users file. */
-class ServerAuthenticator implements Authenticator {
+/**
+ * Users from the environment (VPN_USER, VPN_ADDL_USERS) first, then the users file, then RADIUS (when
+ * configured): the first that accepts wins, so a local user never waits on the network.
+ */
+export class ServerAuthenticator implements Authenticator {
   constructor(
     private readonly envUsers: ReadonlyMap<string, UserRecord>,
     private readonly file: LocalAuthenticator | undefined,
+    private readonly radius: RadiusAaa | undefined,
   ) {}
 
   async verify(request: AuthRequest): Promise<AuthResult> {
-    const r = verifyAgainst(this.envUsers, request);
-    if (r.ok || this.file === undefined) return r;
-    return this.file.verify(request);
+    let r = verifyAgainst(this.envUsers, request);
+    if (r.ok) return r;
+    if (this.file !== undefined) {
+      r = await this.file.verify(request);
+      if (r.ok) return r;
+    }
+    return this.radius === undefined ? r : this.radius.authenticator.verify(request);
   }
 
   async reload(): Promise<void> {
@@ -86,6 +100,7 @@ export class L2tpsecServer {
     private readonly authenticator: ServerAuthenticator,
     private control: ControlSocket | undefined,
     private readonly log: Logger,
+    private readonly radius: RadiusAaa | undefined,
   ) {}
 
   private metrics: MetricsServer | undefined;
@@ -99,7 +114,9 @@ export class L2tpsecServer {
     const envUsers = new Map<string, UserRecord>();
     for (const u of cfg.users) envUsers.set(u.name, { name: u.name, password: u.password });
     const file = cfg.usersFile === undefined ? undefined : await LocalAuthenticator.open(cfg.usersFile);
-    const authenticator = new ServerAuthenticator(envUsers, file);
+    const radius =
+      cfg.radius === undefined ? undefined : await RadiusAaa.open(cfg.radius, log.child({ layer: 'radius' }));
+    const authenticator = new ServerAuthenticator(envUsers, file, radius);
 
     const statics = new Map<string, string>();
     for (const u of cfg.users) if (u.staticAddress !== undefined) statics.set(u.name, u.staticAddress);
@@ -110,12 +127,18 @@ export class L2tpsecServer {
       network: cfg.l2tp.network,
     });
 
-    const transport = await RealOuterTransport.open({
-      listen: cfg.listen,
-      rawEsp: cfg.rawEsp,
-      ports: cfg.allowPlainL2tp ? [500, 4500, 1701] : [500, 4500],
-      log: log.child({ layer: 'net' }),
-    });
+    let transport: RealOuterTransport;
+    try {
+      transport = await RealOuterTransport.open({
+        listen: cfg.listen,
+        rawEsp: cfg.rawEsp,
+        ports: cfg.allowPlainL2tp ? [500, 4500, 1701] : [500, 4500],
+        log: log.child({ layer: 'net' }),
+      });
+    } catch (err) {
+      await radius?.close(0);
+      throw err;
+    }
     let endpoint: VpnEndpoint | undefined;
     let tun: Tun;
     try {
@@ -130,8 +153,11 @@ export class L2tpsecServer {
       });
     } catch (err) {
       transport.close();
+      await radius?.close(0);
       throw err;
     }
+    // Endpoint events reach the server once it exists (none arrive before: they need network input).
+    let accountingTarget: L2tpsecServer | undefined;
     endpoint = new VpnEndpoint({
       roleConfig: {
         role: 'server',
@@ -158,11 +184,17 @@ export class L2tpsecServer {
       limits: { ...cfg.limits, idleMs: cfg.timeouts.idleSeconds * 1000 },
       allowPlainL2tp: cfg.allowPlainL2tp,
       log,
+      onEvent: (e) => accountingTarget?.accountingEvent(e),
     });
     transport.attach(endpoint.inbound);
-    const server = new L2tpsecServer(endpoint, transport, tun, pool, authenticator, undefined, log);
+    const server = new L2tpsecServer(endpoint, transport, tun, pool, authenticator, undefined, log, radius);
+    accountingTarget = server;
     try {
-      server.control = await ControlSocket.listen(cfg.controlSocket, () => server.status(), log);
+      server.control = await ControlSocket.listen(
+        cfg.controlSocket,
+        { status: () => server.status(), disconnect: (target) => server.disconnect(target) },
+        log,
+      );
       if (cfg.metricsListen !== undefined) {
         const registry = new MetricsRegistry(() => server.status());
         server.metrics = await MetricsServer.listen(
@@ -189,6 +221,32 @@ export class L2tpsecServer {
     return server;
   }
 
+  /** RFC 2866 accounting: Start when a session's IPCP is up, Stop (with its counters) when it goes down. */
+  private accountingEvent(e: EndpointEvent): void {
+    const acct = this.radius?.accounting;
+    if (acct === undefined) return;
+    if (e.type === 'session-up') {
+      const s = e.session;
+      const peer = this.endpoint.peers.get(s.peerKey);
+      const start = {
+        user: e.user,
+        framedAddress: e.peerAddress,
+        ...(peer !== undefined ? { callingStationId: peer.remote.address } : {}),
+      };
+      this.radius?.track(acct.sessionUp(`${s.tunnelId}/${s.sessionId}`, start));
+    } else if (e.type === 'session-down') {
+      const s = e.session;
+      const usage = {
+        sessionSeconds: s.upAtWall > 0 ? (Date.now() - s.upAtWall) / 1000 : 0,
+        inputOctets: s.bytesIn,
+        outputOctets: s.bytesOut,
+        inputPackets: s.packetsIn,
+        outputPackets: s.packetsOut,
+      };
+      this.radius?.track(acct.sessionDown(`${s.tunnelId}/${s.sessionId}`, usage, e.reason));
+    }
+  }
+
   /** SIGHUP: re-read the users file without touching running sessions. */
   async reload(): Promise<void> {
     try {
@@ -203,6 +261,8 @@ export class L2tpsecServer {
   async stop(): Promise<void> {
     this.log.info({ sessions: this.endpoint.sessions.size }, 'shutting down');
     await this.endpoint.shutdown();
+    // After shutdown: the sessions' Accounting-Request Stops are in flight; let them out first.
+    await this.radius?.close();
     await this.metrics?.close();
     await this.control?.close();
     this.transport.close();
@@ -224,6 +284,15 @@ export class L2tpsecServer {
       pppSessions: e.sessions.size,
       peers: e.peers.size,
     };
+  }
+
+  /** Ends the sessions whose user name or assigned address is `target` (the control socket's `disconnect`). */
+  disconnect(target: string): DisconnectResult {
+    const closed = this.endpoint.disconnect(
+      (s) => s.ipUp && (s.user === target || s.innerAddressText === target),
+      'disconnected by the administrator',
+    );
+    return { disconnected: closed.map((s) => ({ user: s.user, assignedAddress: s.innerAddressText })) };
   }
 
   status(): StatusSnapshot {
@@ -254,7 +323,10 @@ export class L2tpsecServer {
       startedAt: new Date(this.startedAt).toISOString(),
       uptimeSeconds: Math.round((now - this.startedAt) / 1000),
       sessions,
-      counters: this.endpoint.counterSnapshot(),
+      counters: {
+        ...this.endpoint.counterSnapshot(),
+        ...(this.radius !== undefined ? { radius: this.radius.client.counters.snapshot() } : {}),
+      },
       live: this.liveState(),
       pool: { size: this.pool.size, available: this.pool.available, leased: this.pool.leased },
     };

@@ -15,6 +15,7 @@ import { netnsUnavailable } from '../support/netns.js';
 import {
   type CliProcess,
   cliUnavailable,
+  disconnectCli,
   eventually,
   expectServerHoldsNothing,
   links,
@@ -84,6 +85,43 @@ describe.skipIf(unavailable !== undefined)(`two clients behind one NAT (${unavai
     expect(ok).toEqual([true, true]);
     const snap = await queryStatusCli(control);
     for (const s of snap.sessions) expect(s.packetsIn).toBeGreaterThanOrEqual(5);
+  });
+
+  it('`l2tpsec disconnect <address>` ends that session only; the client sees it and can come back', async () => {
+    expect(
+      clients.every((c) => c.event('connected') !== undefined),
+      'not connected',
+    ).toBe(true);
+    const alice = clients[0];
+    const address = String(alice.event('connected')?.address);
+    const { code, result } = await disconnectCli(control, address);
+    expect(code).toBe(0);
+    expect(result.disconnected).toEqual([{ user: 'alice', assignedAddress: address }]);
+    // The server's LCP Terminate-Request and CDN end the client (it exits on its own, reporting why).
+    const exit = await alice.exited;
+    expect(alice.event('disconnected'), alice.transcript()).toBeDefined();
+    expect(exit.code).not.toBeNull();
+    const snap = await eventually(
+      () => queryStatusCli(control),
+      (s) => s.sessions.length === 1,
+      5000,
+    );
+    expect(snap.sessions.map((s) => s.user)).toEqual(['bob']);
+    expect(snap.pool).toMatchObject({ leased: 1 });
+    expect(await topo.ping(topo.clients[1].ns, HOST_ADDRESS, 2)).toBe(true);
+    // Nothing matches any more: exit status 1 and an empty answer.
+    const again = await disconnectCli(control, address);
+    expect(again).toEqual({ code: 1, result: { disconnected: [] } });
+    // Alice dials again and gets through.
+    clients[0] = startClient(topo, 0, {
+      server: SERVER_PUBLIC,
+      psk,
+      user: 'alice',
+      password: users[0].password,
+      routes: [LAN_NET],
+    });
+    await clients[0].waitForEvent('connected', 40_000);
+    expect(await topo.ping(topo.clients[0].ns, HOST_ADDRESS, 2)).toBe(true);
   });
 
   it('one leaving does not disturb the other; the last leaving frees everything', async () => {

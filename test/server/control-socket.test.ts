@@ -14,6 +14,7 @@ import {
   ControlSocket,
   ControlSocketInUseError,
   queryStatus,
+  requestDisconnect,
   type StatusSnapshot,
 } from '../../src/server/control-socket.js';
 
@@ -102,6 +103,47 @@ describe('control socket', () => {
     });
     try {
       await expect(queryStatus(path)).rejects.toThrow(/server: status snapshot failed/);
+    } finally {
+      await cs.close();
+    }
+  });
+
+  it('disconnect reaches the handler with its target and answers what it ended', async () => {
+    const path = join(dir, 'disconnect.sock');
+    const asked: string[] = [];
+    const cs = await ControlSocket.listen(path, {
+      status: snapshot,
+      disconnect: (target) => {
+        asked.push(target);
+        return {
+          disconnected: target === 'alice' ? [{ user: 'alice', assignedAddress: '192.168.42.10' }] : [],
+        };
+      },
+    });
+    try {
+      expect(await requestDisconnect(path, 'alice')).toEqual({
+        disconnected: [{ user: 'alice', assignedAddress: '192.168.42.10' }],
+      });
+      expect(await requestDisconnect(path, '192.168.42.99')).toEqual({ disconnected: [] });
+      expect(asked).toEqual(['alice', '192.168.42.99']);
+      expect(JSON.parse(await rawRequest(path, 'disconnect\n'))).toEqual({
+        error: 'usage: disconnect <user or address>',
+      });
+      expect(JSON.parse(await rawRequest(path, 'reboot\n'))).toEqual({
+        error: "unknown command 'reboot' (known: status, disconnect)",
+      });
+      await expect(requestDisconnect(path, 'two words')).rejects.toThrow(/not a user name or address/);
+      expect(asked).toHaveLength(2);
+    } finally {
+      await cs.close();
+    }
+  });
+
+  it('a server without a disconnect handler refuses the command', async () => {
+    const path = join(dir, 'nodisconnect.sock');
+    const cs = await ControlSocket.listen(path, snapshot);
+    try {
+      await expect(requestDisconnect(path, 'alice')).rejects.toThrow(/unknown command 'disconnect alice'/);
     } finally {
       await cs.close();
     }

@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'vitest';
-import type { StatusSnapshot } from '../../../src/server/control-socket.js';
+import type { DisconnectResult, StatusSnapshot } from '../../../src/server/control-socket.js';
 import type { Topology } from '../../server/support/topology.js';
 import { run } from '../../support/netns.js';
 
@@ -235,6 +235,18 @@ export async function queryStatusCli(controlPath: string): Promise<StatusSnapsho
   });
   if (r.code !== 0) throw new Error(`l2tpsec status failed (${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout) as StatusSnapshot;
+}
+
+/** `l2tpsec disconnect <target> --json` against the server's control socket. */
+export async function disconnectCli(
+  controlPath: string,
+  target: string,
+): Promise<{ code: number | null; result: DisconnectResult }> {
+  const r = await run([process.execPath, CLI, 'disconnect', target, '--json', '--control', controlPath], {
+    timeoutMs: 10_000,
+  });
+  if (r.stdout === '') throw new Error(`l2tpsec disconnect failed (${r.code}): ${r.stderr}`);
+  return { code: r.code, result: JSON.parse(r.stdout) as DisconnectResult };
 }
 
 /** What is alive on the server right now (src/server/server.ts `liveState`, `live` in the snapshot). */
