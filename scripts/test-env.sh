@@ -50,3 +50,31 @@ echo "test-env: interop guest image ready ($interop_guest)"
 # Debian does not ship; built from Debian's source package of the installed version, cached under
 # .cache/charon-load-tester/<version>/ (about a minute once, instant afterwards).
 ./scripts/build-charon-load-tester.sh
+
+# --- RADIUS (test/aaa/freeradius.test.ts; owner: src/aaa/radius): FreeRADIUS 3.2 as a real AAA server. The
+# test runs its own `freeradius -f` on random loopback ports from a copied config; the packaged service
+# must not run (it would hold 1812/1813), so it is disabled right after install.
+if ! dpkg-query -W -f='${Status}' freeradius 2>/dev/null | grep -q 'install ok installed' ||
+  ! dpkg-query -W -f='${Status}' freeradius-utils 2>/dev/null | grep -q 'install ok installed'; then
+  echo "test-env: installing freeradius freeradius-utils"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends freeradius freeradius-utils
+  if [ -d /run/systemd/system ]; then
+    systemctl disable --now freeradius || true
+  else
+    invoke-rc.d freeradius stop >/dev/null 2>&1 || true
+    command -v systemctl >/dev/null && systemctl disable freeradius >/dev/null 2>&1 || true
+    update-rc.d freeradius disable >/dev/null 2>&1 || true
+  fi
+fi
+echo "test-env: freeradius ready"
+
+# --- native ECDH (test/crypto/ecdh-native.test.ts; owner: native/l2tpsec_ecdh.cc): the addon dlopens the
+# system libcrypto.so.3 (package libssl3, normally already pulled in by strongSwan); the test requires it
+# under CI=true.
+if ! dpkg-query -W -f='${Status}' libssl3 2>/dev/null | grep -q 'install ok installed'; then
+  echo "test-env: installing libssl3"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libssl3
+fi
+echo "test-env: libssl3 ready"

@@ -7,23 +7,28 @@
 
 export type AuthRequest =
   /** RFC 1334 section 2.2.1: the cleartext password. */
-  | { readonly method: 'pap'; readonly user: string; readonly password: string }
-  /** RFC 1994 section 4.1: Response = MD5(Identifier ‖ secret ‖ Challenge). */
-  | {
-      readonly method: 'chap-md5';
-      readonly user: string;
-      readonly id: number;
-      readonly challenge: Buffer;
-      readonly response: Buffer;
-    }
-  /** RFC 2759 section 4: `user` is the Name field as sent (possibly DOMAIN\user). */
-  | {
-      readonly method: 'mschapv2';
-      readonly user: string;
-      readonly authenticatorChallenge: Buffer;
-      readonly peerChallenge: Buffer;
-      readonly ntResponse: Buffer;
-    };
+  (
+    | { readonly method: 'pap'; readonly user: string; readonly password: string }
+    /** RFC 1994 section 4.1: Response = MD5(Identifier ‖ secret ‖ Challenge). */
+    | {
+        readonly method: 'chap-md5';
+        readonly user: string;
+        readonly id: number;
+        readonly challenge: Buffer;
+        readonly response: Buffer;
+      }
+    /** RFC 2759 section 4: `user` is the Name field as sent (possibly DOMAIN\user). */
+    | {
+        readonly method: 'mschapv2';
+        readonly user: string;
+        readonly authenticatorChallenge: Buffer;
+        readonly peerChallenge: Buffer;
+        readonly ntResponse: Buffer;
+      }
+  ) & {
+    /** The client's outer (public) address: RADIUS Calling-Station-Id (RFC 2865 section 5.31), logs. */
+    readonly callingStationId?: string;
+  };
 
 /** Per-user settings the server applies once the user is known. */
 export interface UserAttributes {

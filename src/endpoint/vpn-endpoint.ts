@@ -636,8 +636,9 @@ export class VpnEndpoint implements DataPathContext {
   private verify(s: VpnSession, token: number, request: Parameters<Authenticator['verify']>[0]): void {
     const rc = this.roleConfig;
     if (rc.role !== 'server') return;
+    const peer = this.peers.get(s.peerKey);
     rc.authenticator
-      .verify(request)
+      .verify(peer === undefined ? request : { ...request, callingStationId: peer.remote.address })
       .catch((err: unknown): AuthResult => {
         this.log.error({ err }, 'authenticator failed');
         return { ok: false, reason: 'authenticator error' };

@@ -3,6 +3,7 @@
  * the embedded default (config.ts) do not cover. Every key is optional; unknown keys are errors (a typo
  * must not silently fall back to a default). Durations are in seconds.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { isIpv4, parseCidr } from '../net/ipv4-address.js';
 
@@ -25,12 +26,11 @@ export function parseHostPort(text: string): { host: string; port: number } | un
   const port = Number(m[2]);
   return port >= 1 && port <= 65535 ? { host: m[1], port } : undefined;
 }
-const hostPort = z
-  .string()
-  .refine((s) => parseHostPort(s) !== undefined, {
-    message: 'expected an IPv4 address and port (a.b.c.d:port)',
-  });
+const hostPort = z.string().refine((s) => parseHostPort(s) !== undefined, {
+  message: 'expected an IPv4 address and port (a.b.c.d:port)',
+});
 const seconds = z.number().positive();
+const port = z.number().int().min(1).max(65535);
 const count = z.number().int().nonnegative();
 
 /** Phase-1 ciphers (RFC 2409 App. A; AES per RFC 3602 section 5). */
@@ -143,6 +143,35 @@ export const fileConfigSchema = z.strictObject({
   control: z.strictObject({ socket: z.string().min(1).optional() }).optional(),
   /** Prometheus metrics over HTTP (GET /metrics); off unless `listen` is set (e.g. 127.0.0.1:9810). */
   metrics: z.strictObject({ listen: hostPort.optional() }).optional(),
+  /**
+   * RADIUS AAA (RFC 2865 authentication, RFC 2866 accounting), tried after the environment's users and the
+   * users file. Servers are tried in order (failover); per-server ports override authPort/acctPort.
+   */
+  radius: z
+    .strictObject({
+      servers: z
+        .array(
+          z.strictObject({
+            address: z.string().refine((s) => isIP(s) !== 0, { message: 'expected an IP address' }),
+            secret: z.string().min(1),
+            /** Authentication port of this server (default: radius.authPort). */
+            port: port.optional(),
+            acctPort: port.optional(),
+          }),
+        )
+        .min(1),
+      authPort: port.optional(),
+      acctPort: port.optional(),
+      /** Seconds to wait per transmission (default 3). */
+      timeout: seconds.optional(),
+      /** Retransmissions per server before failing over (default 2). */
+      retries: z.number().int().min(0).max(10).optional(),
+      nasIdentifier: z.string().min(1).max(253).optional(),
+      nasIpAddress: ipv4.optional(),
+      /** Send Accounting-Request Start/Stop for every session (default true). */
+      accounting: z.boolean().optional(),
+    })
+    .optional(),
   /** TEST ONLY: accept L2TP on plain UDP 1701 outside IPsec (RFC 3193 says never). */
   allowPlainL2tp: z.boolean().optional(),
 });

@@ -12,6 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { ZodError } from 'zod';
+import type { RadiusServerEndpoint } from '../aaa/radius/radius-client.js';
 import type { CipherName, DhGroupId, HashName, IntegrityName } from '../crypto/registry.js';
 import { cidrContains, ipv4ToInt, isIpv4, parseCidr } from '../net/ipv4-address.js';
 import type { AuthMethod } from '../ppp/auth-protocol.js';
@@ -106,12 +107,23 @@ export interface ServerConfig {
   readonly controlSocket: string;
   /** Where the Prometheus endpoint listens (`metrics.listen`, `--metrics`); undefined = no endpoint. */
   readonly metricsListen: { readonly host: string; readonly port: number } | undefined;
+  /** RADIUS AAA (`radius:` in the file): tried after the environment's users and the users file. */
+  readonly radius: RadiusConfig | undefined;
   /** TEST ONLY: L2TP on plain UDP 1701 (RFC 3193 requires IPsec). */
   readonly allowPlainL2tp: boolean;
   /** Things accepted but worth a log line at start-up. */
   readonly warnings: readonly string[];
   /** Credentials generated because none were given: print them once at start-up. */
   readonly generated: { readonly psk: boolean; readonly user: boolean };
+}
+
+export interface RadiusConfig {
+  readonly servers: readonly RadiusServerEndpoint[];
+  readonly timeoutSeconds: number;
+  readonly retries: number;
+  readonly nasIdentifier: string | undefined;
+  readonly nasIpAddress: string | undefined;
+  readonly accounting: boolean;
 }
 
 export interface ConfigIssue {
@@ -383,6 +395,31 @@ export function parseEspSuite(text: string): EspSuite {
     : { cipher: 'aes-cbc', keyBits: Number(m[1].slice(3)), integrity: integrity[m[2]] };
 }
 
+/** RFC 2865 section 3 recommends a shared secret of at least 16 octets. */
+const RADIUS_SECRET_MIN = 16;
+
+function radiusConfig(r: FileConfig['radius'], warnings: string[]): RadiusConfig | undefined {
+  if (r === undefined) return undefined;
+  const authPort = r.authPort ?? 1812;
+  const acctPort = r.acctPort ?? 1813;
+  for (const sv of r.servers)
+    if (Buffer.byteLength(sv.secret) < RADIUS_SECRET_MIN)
+      warnings.push(`radius: the secret for ${sv.address} is shorter than 16 octets (RFC 2865 section 3)`);
+  return {
+    servers: r.servers.map((sv) => ({
+      address: sv.address,
+      secret: sv.secret,
+      authPort: sv.port ?? authPort,
+      acctPort: sv.acctPort ?? acctPort,
+    })),
+    timeoutSeconds: r.timeout ?? 3,
+    retries: r.retries ?? 2,
+    nasIdentifier: r.nasIdentifier,
+    nasIpAddress: r.nasIpAddress,
+    accounting: r.accounting ?? true,
+  };
+}
+
 /** Builds the ServerConfig from environment, optional file and flags; throws ConfigError listing all issues. */
 export function loadConfig(opts: LoadConfigOptions = {}): ServerConfig {
   const file: FileConfig = opts.configFile ? readConfigFile(opts.configFile) : {};
@@ -400,7 +437,7 @@ export function buildConfig(file: FileConfig, opts: LoadConfigOptions = {}): Ser
   if (psk === undefined) psk = generateSecret(GENERATED_PSK_LENGTH, rng);
 
   let users = env.users;
-  const generatedUser = users.length === 0 && file.usersFile === undefined;
+  const generatedUser = users.length === 0 && file.usersFile === undefined && file.radius === undefined;
   if (generatedUser)
     users = [{ name: GENERATED_USER, password: generateSecret(GENERATED_PASSWORD_LENGTH, rng) }];
 
@@ -424,6 +461,8 @@ export function buildConfig(file: FileConfig, opts: LoadConfigOptions = {}): Ser
       key: '--metrics',
       message: `expected an IPv4 address and port (a.b.c.d:port): '${metricsText}'`,
     });
+
+  const radius = radiusConfig(file.radius, warnings);
 
   if (issues.length > 0) throw new ConfigError(issues);
 
@@ -473,6 +512,7 @@ export function buildConfig(file: FileConfig, opts: LoadConfigOptions = {}): Ser
     logging: { level: file.logging?.level ?? 'info', pretty: file.logging?.pretty },
     controlSocket: opts.control ?? env.control ?? file.control?.socket ?? DEFAULT_CONTROL_SOCKET,
     metricsListen,
+    radius,
     allowPlainL2tp: file.allowPlainL2tp ?? false,
     warnings,
     generated: { psk: generatedPsk, user: generatedUser },

@@ -268,6 +268,62 @@ allowPlainL2tp: true
     });
   });
 
+  it('radius: off by default; servers get the default ports 1812/1813 unless they give their own', () => {
+    expect(buildConfig({}, { env: BASE_ENV }).radius).toBeUndefined();
+    const file = parseConfigYaml(
+      [
+        'radius:',
+        '  servers:',
+        '    - { address: 10.0.0.5, secret: "0123456789abcdef-long" }',
+        '    - { address: "2001:db8::5", secret: short, port: 11812, acctPort: 11813 }',
+        '  timeout: 2',
+        '  retries: 1',
+        '  nasIdentifier: vpn-1',
+        '  accounting: false',
+        '',
+      ].join('\n'),
+      'r.yaml',
+    );
+    const c = buildConfig(file, { env: {} });
+    expect(c.radius).toEqual({
+      servers: [
+        { address: '10.0.0.5', secret: '0123456789abcdef-long', authPort: 1812, acctPort: 1813 },
+        { address: '2001:db8::5', secret: 'short', authPort: 11812, acctPort: 11813 },
+      ],
+      timeoutSeconds: 2,
+      retries: 1,
+      nasIdentifier: 'vpn-1',
+      nasIpAddress: undefined,
+      accounting: false,
+    });
+    // RADIUS is a user source: no generated user; a short secret is accepted with a warning.
+    expect(c.generated.user).toBe(false);
+    expect(c.users).toEqual([]);
+    expect(c.warnings).toEqual([expect.stringMatching(/2001:db8::5 is shorter than 16 octets/)]);
+    const defaults = buildConfig(
+      parseConfigYaml('radius:\n  authPort: 1645\n  servers:\n    - { address: 127.0.0.1, secret: s }\n'),
+      { env: BASE_ENV },
+    );
+    expect(defaults.radius).toMatchObject({
+      servers: [{ authPort: 1645, acctPort: 1813 }],
+      timeoutSeconds: 3,
+      retries: 2,
+      accounting: true,
+    });
+  });
+
+  it('radius: a server without a secret, an empty list or a bad address name the key', () => {
+    expect(
+      issuesOf(() => parseConfigYaml('radius:\n  servers:\n    - { address: 10.0.0.5 }\n', 'r.yaml')),
+    ).toEqual([expect.objectContaining({ key: 'radius.servers.0.secret', line: 3 })]);
+    expect(issuesOf(() => parseConfigYaml('radius:\n  servers: []\n'))).toEqual([
+      expect.objectContaining({ key: 'radius.servers' }),
+    ]);
+    expect(
+      issuesOf(() => parseConfigYaml('radius:\n  servers:\n    - { address: radius.lan, secret: s }\n')),
+    ).toEqual([expect.objectContaining({ key: 'radius.servers.0.address' })]);
+  });
+
   it('an empty file is an empty configuration', () => {
     expect(parseConfigYaml('')).toEqual({});
     expect(parseConfigYaml('# only a comment\n')).toEqual({});

@@ -1,0 +1,69 @@
+/**
+ * The server's user sources in their documented order: environment users, then the users file, then
+ * RADIUS — a local user is answered without any RADIUS traffic; anyone else is asked of RADIUS, whose
+ * Framed-IP-Address becomes the static address.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { LocalAuthenticator } from '../../src/aaa/local-authenticator.js';
+import { AttributeType, addressAttribute } from '../../src/aaa/radius/attributes.js';
+import { RadiusCode } from '../../src/aaa/radius/packet.js';
+import { RadiusAaa } from '../../src/aaa/radius/radius-aaa.js';
+import { signResponse } from '../../src/aaa/radius/signing.js';
+import { ServerAuthenticator } from '../../src/server/server.js';
+import { silentLogger } from '../../src/util/log.js';
+import { closeFakeServers, FakeServer } from './support/fake-radius.js';
+
+const aaas: RadiusAaa[] = [];
+afterEach(async () => {
+  for (const a of aaas.splice(0)) await a.close(0);
+  closeFakeServers();
+});
+
+describe('ServerAuthenticator order: environment, users file, RADIUS', () => {
+  it('answers local users locally and asks RADIUS for the rest', async () => {
+    const server = await FakeServer.open('order-secret-0123', (_b, p, from, s) => {
+      const attributes = [addressAttribute(AttributeType.FramedIpAddress, '192.168.42.77')];
+      s.send(
+        signResponse(
+          { code: RadiusCode.AccessAccept, identifier: p.identifier, attributes },
+          p.authenticator,
+          s.secret,
+          {
+            messageAuthenticator: true,
+          },
+        ),
+        from,
+      );
+    });
+    const radius = await RadiusAaa.open(
+      {
+        servers: [server.endpoint()],
+        timeoutSeconds: 1,
+        retries: 0,
+        nasIdentifier: 'order-test',
+        nasIpAddress: undefined,
+        accounting: false,
+      },
+      silentLogger,
+    );
+    aaas.push(radius);
+    expect(radius.accounting).toBeUndefined();
+    const env = new Map([['alice', { name: 'alice', password: 'env-pw' }]]);
+    const file = LocalAuthenticator.fromText('bob * file-pw *\n', 'users', 'chap-secrets');
+    const auth = new ServerAuthenticator(env, file, radius);
+
+    expect(await auth.verify({ method: 'pap', user: 'alice', password: 'env-pw' })).toMatchObject({
+      ok: true,
+    });
+    expect(await auth.verify({ method: 'pap', user: 'bob', password: 'file-pw' })).toMatchObject({
+      ok: true,
+    });
+    expect(server.received).toHaveLength(0);
+    expect(await auth.verify({ method: 'pap', user: 'zed', password: 'anything' })).toEqual({
+      ok: true,
+      user: 'zed',
+      attributes: { staticAddress: '192.168.42.77' },
+    });
+    expect(server.received).toHaveLength(1);
+  });
+});
