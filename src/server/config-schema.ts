@@ -170,6 +170,11 @@ export const fileConfigSchema = z.strictObject({
       nasIpAddress: ipv4.optional(),
       /** Send Accounting-Request Start/Stop for every session (default true). */
       accounting: z.boolean().optional(),
+      /**
+       * Seconds between Interim-Update accounting records per session (RFC 2866 section 5.1, RFC 2869
+       * section 2.1); default 0 = Start and Stop only. RFC 2869 asks for at least 600 in production.
+       */
+      interimInterval: z.number().int().nonnegative().optional(),
     })
     .optional(),
   /** TEST ONLY: accept L2TP on plain UDP 1701 outside IPsec (RFC 3193 says never). */

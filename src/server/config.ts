@@ -124,6 +124,8 @@ export interface RadiusConfig {
   readonly nasIdentifier: string | undefined;
   readonly nasIpAddress: string | undefined;
   readonly accounting: boolean;
+  /** Seconds between Interim-Update records; 0 = none. */
+  readonly interimIntervalSeconds: number;
 }
 
 export interface ConfigIssue {
@@ -405,6 +407,10 @@ function radiusConfig(r: FileConfig['radius'], warnings: string[]): RadiusConfig
   for (const sv of r.servers)
     if (Buffer.byteLength(sv.secret) < RADIUS_SECRET_MIN)
       warnings.push(`radius: the secret for ${sv.address} is shorter than 16 octets (RFC 2865 section 3)`);
+  if (r.interimInterval !== undefined && r.interimInterval > 0 && r.interimInterval < 60)
+    warnings.push(
+      'radius: interimInterval below 60 s loads the accounting server (RFC 2869 asks for >= 600)',
+    );
   return {
     servers: r.servers.map((sv) => ({
       address: sv.address,
@@ -417,6 +423,7 @@ function radiusConfig(r: FileConfig['radius'], warnings: string[]): RadiusConfig
     nasIdentifier: r.nasIdentifier,
     nasIpAddress: r.nasIpAddress,
     accounting: r.accounting ?? true,
+    interimIntervalSeconds: r.interimInterval ?? 0,
   };
 }
 

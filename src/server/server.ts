@@ -6,7 +6,9 @@
 import type { Authenticator, AuthRequest, AuthResult } from '../aaa/authenticator.js';
 import { LocalAuthenticator, verifyAgainst } from '../aaa/local-authenticator.js';
 import { RadiusAaa } from '../aaa/radius/radius-aaa.js';
+import type { AccountingUsage } from '../aaa/radius/radius-accounting.js';
 import type { UserRecord } from '../aaa/users-file.js';
+import type { VpnSession } from '../endpoint/session.js';
 import { type EndpointEvent, VpnEndpoint } from '../endpoint/vpn-endpoint.js';
 import type { IkeConfigInput } from '../ike/config.js';
 import { DEFAULT_ESP_POLICY, type EspPolicy } from '../ike/esp-policy.js';
@@ -104,6 +106,7 @@ export class L2tpsecServer {
   ) {}
 
   private metrics: MetricsServer | undefined;
+  private interimTimer: ReturnType<typeof setInterval> | undefined;
 
   /** Where the Prometheus endpoint listens (the bound port when the configured one was 0). */
   get metricsAddress(): { host: string; port: number } | undefined {
@@ -189,6 +192,7 @@ export class L2tpsecServer {
     transport.attach(endpoint.inbound);
     const server = new L2tpsecServer(endpoint, transport, tun, pool, authenticator, undefined, log, radius);
     accountingTarget = server;
+    server.startInterimAccounting(cfg.radius?.interimIntervalSeconds ?? 0);
     try {
       server.control = await ControlSocket.listen(
         cfg.controlSocket,
@@ -236,15 +240,19 @@ export class L2tpsecServer {
       this.radius?.track(acct.sessionUp(`${s.tunnelId}/${s.sessionId}`, start));
     } else if (e.type === 'session-down') {
       const s = e.session;
-      const usage = {
-        sessionSeconds: s.upAtWall > 0 ? (Date.now() - s.upAtWall) / 1000 : 0,
-        inputOctets: s.bytesIn,
-        outputOctets: s.bytesOut,
-        inputPackets: s.packetsIn,
-        outputPackets: s.packetsOut,
-      };
-      this.radius?.track(acct.sessionDown(`${s.tunnelId}/${s.sessionId}`, usage, e.reason));
+      this.radius?.track(acct.sessionDown(`${s.tunnelId}/${s.sessionId}`, accountingUsage(s), e.reason));
     }
+  }
+
+  /** RFC 2866 Interim-Update for every session with its IP link up, every `seconds`. */
+  private startInterimAccounting(seconds: number): void {
+    const acct = this.radius?.accounting;
+    if (acct === undefined || seconds <= 0) return;
+    this.interimTimer = setInterval(() => {
+      for (const s of this.endpoint.sessions.all())
+        if (s.ipUp) this.radius?.track(acct.interim(`${s.tunnelId}/${s.sessionId}`, accountingUsage(s)));
+    }, seconds * 1000);
+    this.interimTimer.unref();
   }
 
   /** SIGHUP: re-read the users file without touching running sessions. */
@@ -260,6 +268,7 @@ export class L2tpsecServer {
   /** SIGTERM/SIGINT: LCP Terminate, StopCCN, IKE DELETE for every SA, then close the edges. */
   async stop(): Promise<void> {
     this.log.info({ sessions: this.endpoint.sessions.size }, 'shutting down');
+    if (this.interimTimer !== undefined) clearInterval(this.interimTimer);
     await this.endpoint.shutdown();
     // After shutdown: the sessions' Accounting-Request Stops are in flight; let them out first.
     await this.radius?.close();
@@ -335,4 +344,15 @@ export class L2tpsecServer {
 
 function hex(spi: number): string {
   return spi.toString(16).padStart(8, '0');
+}
+
+/** A session's counters as RFC 2866 accounting reports them (section 5.3-5.8). */
+function accountingUsage(s: VpnSession): AccountingUsage {
+  return {
+    sessionSeconds: s.upAtWall > 0 ? (Date.now() - s.upAtWall) / 1000 : 0,
+    inputOctets: s.bytesIn,
+    outputOctets: s.bytesOut,
+    inputPackets: s.packetsIn,
+    outputPackets: s.packetsOut,
+  };
 }

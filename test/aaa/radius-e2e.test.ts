@@ -3,7 +3,8 @@
  * test/server/support/topology.ts, FreeRADIUS on that namespace's own loopback, and `l2tpsec connect` as a
  * user only FreeRADIUS knows. PPP's MS-CHAPv2 is verified by FreeRADIUS (the client checks the S= it
  * relays), Framed-IP-Address becomes the client's address, and the session's Accounting Start and Stop
- * (with the ping's packets in the counters) land in FreeRADIUS's detail file.
+ * (with the ping's packets in the counters), and the Interim-Updates between them, land in FreeRADIUS's
+ * detail file.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,6 +56,7 @@ describe.skipIf(skip)('l2tpsec server with RADIUS (FreeRADIUS) ⇄ l2tpsec conne
         '  timeout: 2',
         '  retries: 1',
         '  nasIdentifier: l2tpsec-e2e',
+        '  interimInterval: 1',
         '',
       ].join('\n'),
     );
@@ -94,6 +96,16 @@ describe.skipIf(skip)('l2tpsec server with RADIUS (FreeRADIUS) ⇄ l2tpsec conne
       new RegExp(`Calling-Station-Id = "${topo.clients[0].address.replace(/\./g, '\\.')}"`),
     );
 
+    // Interim-Update (RFC 2866 section 5.1) every second while the session lives, with its counters so far.
+    const interim = await eventually(
+      async () => radius.detailRecords(),
+      (d) => /Acct-Status-Type = Interim-Update[\s\S]*Acct-Input-Packets = [3-9]/.test(d),
+      10_000,
+    );
+    const interimRecord =
+      interim.split(/\n\n+/).find((r) => /Acct-Status-Type = Interim-Update/.test(r)) ?? '';
+    expect(interimRecord).toMatch(new RegExp(`User-Name = "${RADIUS_USER}"`));
+
     const exit = await client.terminate();
     expect(exit, client.transcript()).toEqual({ code: 0, signal: null });
     const detail = await eventually(
@@ -105,6 +117,7 @@ describe.skipIf(skip)('l2tpsec server with RADIUS (FreeRADIUS) ⇄ l2tpsec conne
     const sessionId = /Acct-Session-Id = "([0-9A-F]+)"/.exec(start)?.[1];
     expect(sessionId).toBeDefined();
     expect(stop).toContain(`Acct-Session-Id = "${sessionId}"`);
+    expect(interimRecord).toContain(`Acct-Session-Id = "${sessionId}"`);
     // The three echo requests and replies crossed this session.
     expect(Number(/Acct-Input-Packets = (\d+)/.exec(stop)?.[1])).toBeGreaterThanOrEqual(3);
     expect(Number(/Acct-Output-Packets = (\d+)/.exec(stop)?.[1])).toBeGreaterThanOrEqual(3);

@@ -280,6 +280,7 @@ allowPlainL2tp: true
         '  retries: 1',
         '  nasIdentifier: vpn-1',
         '  accounting: false',
+        '  interimInterval: 900',
         '',
       ].join('\n'),
       'r.yaml',
@@ -295,6 +296,7 @@ allowPlainL2tp: true
       nasIdentifier: 'vpn-1',
       nasIpAddress: undefined,
       accounting: false,
+      interimIntervalSeconds: 900,
     });
     // RADIUS is a user source: no generated user; a short secret is accepted with a warning.
     expect(c.generated.user).toBe(false);
@@ -309,7 +311,13 @@ allowPlainL2tp: true
       timeoutSeconds: 3,
       retries: 2,
       accounting: true,
+      interimIntervalSeconds: 0,
     });
+    const chatty = buildConfig(
+      parseConfigYaml('radius:\n  interimInterval: 5\n  servers:\n    - { address: 127.0.0.1, secret: s }\n'),
+      { env: BASE_ENV },
+    );
+    expect(chatty.warnings).toContainEqual(expect.stringMatching(/interimInterval below 60 s/));
   });
 
   it('radius: a server without a secret, an empty list or a bad address name the key', () => {

@@ -2,6 +2,10 @@
  * Issue 4, the reverse direction: l2tpsec's IKEv1 engine as initiator (client namespace, its own process:
  * l2tpsec-initiator.mjs) against strongSwan charon as responder (server namespace, fake kernel). Main Mode
  * and Quick Mode must complete with a transport-mode CHILD_SA whose SPIs both sides agree on.
+ *
+ * Then phase-1 rekey against the same real responder: with an IKE SA lifetime of 20 s the engine starts a
+ * fresh Main Mode at ~18 s without INITIAL-CONTACT (RFC 2407 section 4.6.3.3), moves its ESP SA to the new
+ * IKE SA and deletes the old ISAKMP SA alone; charon must end with one IKE SA and the very same CHILD_SA.
  */
 
 import { dirname, join } from 'node:path';
@@ -19,6 +23,7 @@ const INITIATOR = join(dirname(fileURLToPath(import.meta.url)), 'l2tpsec-initiat
 const SERVER = '198.18.10.1';
 const CLIENT = '198.18.10.2';
 const PSK = 'l2tpsec-initiator-psk';
+const REKEY_LIFETIME_S = 20;
 
 /** Accepts what the engine proposes by default (config.ts: aes128-sha1-ecp256, aes256-sha256-modp2048). */
 const RESPONDER = (encap: boolean): Ikev1Connection => ({
@@ -35,6 +40,11 @@ interface Event {
   readonly event: string;
   readonly [k: string]: unknown;
 }
+
+const REKEYING = (encap: boolean): Ikev1Connection => ({
+  ...RESPONDER(encap),
+  name: encap ? 'srv-rekey-encap' : 'srv-rekey',
+});
 
 describe.skipIf(why !== undefined)(
   `l2tpsec initiator against strongSwan as responder${why ? ` (skipped: ${why})` : ''}`,
@@ -54,6 +64,32 @@ describe.skipIf(why !== undefined)(
       server = await Charon.start(sns, { label: 'l2sisrv', loadTesterPsk: PSK });
     });
 
+    /** Runs the initiator process in the client namespace; its JSON events and a context for failures. */
+    async function runInitiator(extra: readonly string[], timeoutS: number, logLines?: number) {
+      const r = await clientNs.exec(
+        [
+          process.execPath,
+          INITIATOR,
+          '--address',
+          CLIENT,
+          '--peer',
+          SERVER,
+          '--psk',
+          PSK,
+          ...extra,
+          '--timeout',
+          String(timeoutS),
+        ],
+        { timeoutMs: (timeoutS + 10) * 1000 },
+      );
+      const events: Event[] = r.stdout
+        .split('\n')
+        .filter((l) => l.startsWith('{'))
+        .map((l) => JSON.parse(l) as Event);
+      const context = `${r.stdout}${r.stderr}\n--- charon (responder)\n${server.logTail(logLines)}`;
+      return { code: r.code, events, context };
+    }
+
     afterAll(async () => {
       await server?.dispose();
       await lab.cleanup();
@@ -62,27 +98,8 @@ describe.skipIf(why !== undefined)(
     for (const encap of [false, true]) {
       it(`Main Mode + Quick Mode complete, CHILD_SA installed on both sides (charon encap ${encap ? 'yes' : 'no'})`, async () => {
         await server.load([RESPONDER(encap)]);
-        const r = await clientNs.exec(
-          [
-            process.execPath,
-            INITIATOR,
-            '--address',
-            CLIENT,
-            '--peer',
-            SERVER,
-            '--psk',
-            PSK,
-            '--timeout',
-            '30',
-          ],
-          { timeoutMs: 40_000 },
-        );
-        const events: Event[] = r.stdout
-          .split('\n')
-          .filter((l) => l.startsWith('{'))
-          .map((l) => JSON.parse(l) as Event);
-        const context = `${r.stdout}${r.stderr}\n--- charon (responder)\n${server.logTail()}`;
-        expect(r.code, context).toBe(0);
+        const { code, events, context } = await runInitiator([], 30);
+        expect(code, context).toBe(0);
         const child = events.find((e) => e.event === 'child-sa');
         expect(child?.mode, context).toBe('transport');
         // charon holds the mirror image: its inbound SPI is the initiator's outbound one.
@@ -95,6 +112,45 @@ describe.skipIf(why !== undefined)(
         if (encap) expect(peer?.encap).toBe(true);
         await server.swanctl(['--terminate', '--ike', RESPONDER(encap).name, '--force', '--timeout', '5']);
       });
+    }
+
+    for (const encap of [false, true]) {
+      it(`a ${REKEY_LIFETIME_S} s IKE SA is re-keyed at ~90% (charon encap ${encap ? 'yes' : 'no'}): one IKE SA at charon, the same CHILD_SA`, async () => {
+        await server.load([REKEYING(encap)]);
+        const lifetime = ['--lifetime', String(REKEY_LIFETIME_S)];
+        const { code, events, context } = await runInitiator(lifetime, REKEY_LIFETIME_S + 15, 120);
+        expect(code, context).toBe(0);
+        const ups = events.filter((e) => e.event === 'ike-sa-up');
+        expect(ups, context).toHaveLength(2);
+        expect(ups[1].rekeyOf, context).toBe(ups[0].id);
+        const children = events.filter((e) => e.event === 'child-sa');
+        expect(children, context).toHaveLength(1);
+        expect(
+          events.filter((e) => e.event === 'delete-sa'),
+          context,
+        ).toHaveLength(0);
+        expect(
+          events.find((e) => e.event === 'children-adopted'),
+          context,
+        ).toMatchObject({ from: ups[0].id, to: ups[1].id });
+        // charon: the old IKE SA is gone, the new one holds the same CHILD_SA (SPIs mirrored).
+        const deadline = Date.now() + 5000;
+        let sas = await server.listSas();
+        while (sas.length !== 1 && Date.now() < deadline) {
+          await new Promise((res) => setTimeout(res, 200));
+          sas = await server.listSas();
+        }
+        const ctx2 = `${context}\n--- list-sas\n${JSON.stringify(sas, (k, v) => (k === 'raw' ? undefined : v))}`;
+        expect(sas, ctx2).toHaveLength(1);
+        expect(sas[0].state, ctx2).toBe('ESTABLISHED');
+        const child = children[0];
+        const installed = sas[0].children.filter((c) => c.state === 'INSTALLED');
+        expect(installed, ctx2).toHaveLength(1);
+        expect(installed[0].spiIn, ctx2).toBe(child.spiOut);
+        expect(installed[0].spiOut, ctx2).toBe(child.spiIn);
+        expect(installed[0].encap, ctx2).toBe(encap);
+        await server.swanctl(['--terminate', '--ike', REKEYING(encap).name, '--force', '--timeout', '5']);
+      }, 90_000);
     }
   },
 );

@@ -2,10 +2,15 @@
 // l2tpsec's IKEv1 engine as INITIATOR, run as its own process inside a test namespace (a process cannot
 // change its network namespace, so the test runner starts this one there with `ip netns exec`). It drives
 // the compiled engine (dist/src/ike/engine.js) over UDP 500/4500 on one address: Main Mode, then Quick Mode
-// (the engine's autoQuickMode), printing a JSON line per event; exits 0 once a CHILD_SA is installed, 1 when
-// the IKE SA fails or --timeout seconds pass. Only --peer (an address inside the test's namespaces) is sent to.
+// (the engine's autoQuickMode), printing a JSON line per event. Only --peer (an address inside the test's
+// namespaces) is sent to.
+// - Without --lifetime: exits 0 once a CHILD_SA is installed, 1 when the IKE SA fails.
+// - With --lifetime S: the IKE SA lives S seconds and the engine re-keys phase 1 itself at ~90% of it (a
+//   fresh Main Mode without INITIAL-CONTACT, the ESP SA adopted by the new IKE SA, a DELETE for the old
+//   ISAKMP SA); exits 0 a moment after the old IKE SA went as 'rekeyed', 1 on any other IKE SA loss.
+// Either way, 1 when --timeout seconds pass.
 //
-//   node test/ike/interop/l2tpsec-initiator.mjs --address A --peer B --psk K [--timeout 30]
+//   node test/ike/interop/l2tpsec-initiator.mjs --address A --peer B --psk K [--lifetime S] [--timeout 30]
 import { createSocket } from 'node:dgram';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -21,22 +26,30 @@ const { values } = parseArgs({
     address: { type: 'string' },
     peer: { type: 'string' },
     psk: { type: 'string' },
+    lifetime: { type: 'string' },
     timeout: { type: 'string', default: '30' },
   },
 });
 if (!values.address || !values.peer || !values.psk) {
-  process.stderr.write('usage: l2tpsec-initiator.mjs --address A --peer B --psk K [--timeout S]\n');
+  process.stderr.write(
+    'usage: l2tpsec-initiator.mjs --address A --peer B --psk K [--lifetime S] [--timeout S]\n',
+  );
   process.exit(2);
 }
 
 const IKE_PORT = 500;
 const NATT_PORT = 4500;
-const engine = new IkeEngine({ psk: values.psk });
+const rekeying = values.lifetime !== undefined;
+const engine = new IkeEngine({
+  psk: values.psk,
+  ...(rekeying ? { initiatorLifetimeSeconds: Number(values.lifetime), ikeRekeyMinMs: 1000 } : {}),
+});
 const sockets = new Map();
 const now = () => performance.now();
 const hex = (spi) => spi.toString(16).padStart(8, '0');
 const print = (line) => process.stdout.write(`${JSON.stringify(line)}\n`);
 let timer;
+let done = false;
 
 function finish(code) {
   if (timer) clearTimeout(timer);
@@ -45,6 +58,7 @@ function finish(code) {
 }
 
 function apply(actions) {
+  if (done) return;
   // Every action is carried out before the process may end: Quick Mode's third message follows the
   // install-sa action in the same batch.
   let outcome;
@@ -56,30 +70,52 @@ function apply(actions) {
         break;
       }
       case 'ike-sa-up':
-        print({ event: 'ike-sa', id: a.ikeSaId, suite: a.suite, natT: a.natT, local: a.local.port });
+        print({
+          event: 'ike-sa-up',
+          id: a.ikeSaId,
+          rekeyOf: a.rekeyOf,
+          suite: a.suite,
+          natT: a.natT,
+          local: a.local.port,
+        });
         break;
       case 'install-sa':
         print({
           event: 'child-sa',
+          ikeSaId: a.sa.ikeSaId,
           spiIn: hex(a.sa.spiIn),
           spiOut: hex(a.sa.spiOut),
           esp: espName(a.sa),
           mode: a.sa.mode,
           encap: a.sa.udpEncapsulation,
         });
-        outcome ??= 0;
+        if (!rekeying) outcome ??= 0;
+        break;
+      case 'delete-sa':
+        print({ event: 'delete-sa', spiIn: hex(a.spiIn), reason: a.reason });
+        break;
+      case 'children-adopted':
+        print({ event: 'children-adopted', from: a.fromIkeSaId, to: a.toIkeSaId, spisIn: a.spisIn.map(hex) });
         break;
       case 'ike-sa-down':
-        print({ event: 'ike-sa-down', id: a.ikeSaId, reason: a.reason, notify: a.notify });
-        outcome ??= 1;
+        print({
+          event: 'ike-sa-down',
+          id: a.ikeSaId,
+          reason: a.reason,
+          rekeyOf: a.rekeyOf,
+          notify: a.notify,
+        });
+        // A failed rekey attempt (rekeyOf set) leaves the old SA serving; only the old SA's end decides.
+        if (a.rekeyOf === undefined) outcome ??= rekeying && a.reason === 'rekeyed' ? 0 : 1;
         break;
       default:
         print({ event: a.type });
     }
   }
   if (outcome !== undefined) {
-    // Let the last datagrams leave before the sockets close.
-    setTimeout(() => finish(outcome), 200);
+    done = true;
+    // Let the last datagrams (after a rekey: the DELETE) leave before the sockets close.
+    setTimeout(() => finish(outcome), rekeying ? 1000 : 200);
     return;
   }
   if (timer) clearTimeout(timer);
@@ -114,11 +150,13 @@ for (const port of [IKE_PORT, NATT_PORT]) {
 
 setTimeout(() => {
   print({ event: 'timeout' });
+  done = true;
   finish(1);
 }, Number(values.timeout) * 1000).unref();
-const { actions } = engine.initiate(
-  { address: values.peer, port: IKE_PORT },
-  { address: values.address, port: IKE_PORT },
-  now(),
+apply(
+  engine.initiate(
+    { address: values.peer, port: IKE_PORT },
+    { address: values.address, port: IKE_PORT },
+    now(),
+  ).actions,
 );
-apply(actions);
