@@ -78,3 +78,12 @@ if ! dpkg-query -W -f='${Status}' libssl3 2>/dev/null | grep -q 'install ok inst
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends libssl3
 fi
 echo "test-env: libssl3 ready"
+
+# --- X.509 authentication (test/ike/x509-*.test.ts, test/ike/interop/*cert*; owner: src/ike/auth): the
+# openssl CLI generates each test's certificates at run time (test/support/certs.ts).
+if ! command -v openssl >/dev/null 2>&1; then
+  echo "test-env: installing openssl"
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends openssl
+fi
+echo "test-env: openssl ready"

@@ -28,6 +28,11 @@ export interface ConnectOptions {
   readonly authMethods?: readonly AuthMethod[];
   readonly ikeSuites?: readonly InitiatorSuite[];
   readonly espSuites?: readonly EspSuiteChoice[];
+  /**
+   * IKE SA lifetime to propose (default 28800 s); the client re-keys phase 1 itself at ~90% of it (or of the
+   * responder's RESPONDER-LIFETIME), so the connection outlives it.
+   */
+  readonly ikeLifetimeSeconds?: number;
   /** Give up when the session is not up after this long (default 30 s). */
   readonly timeoutMs?: number;
   readonly mtu?: number;
@@ -211,6 +216,7 @@ export class L2tpsecClient {
           psk: opts.psk,
           ...(opts.ikeSuites ? { initiatorSuites: opts.ikeSuites } : {}),
           ...(opts.espSuites ? { initiatorEsp: opts.espSuites } : {}),
+          ...(opts.ikeLifetimeSeconds ? { initiatorLifetimeSeconds: opts.ikeLifetimeSeconds } : {}),
         },
         l2tp: { acceptTunnels: false },
         transport: this.transport,

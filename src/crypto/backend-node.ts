@@ -14,6 +14,7 @@ import {
 import type { CryptoBackend, EcpGroupId, EcpKeyPair } from './backend.js';
 import { leftPad } from './bytes.js';
 import { type CbcCipher, checkCbcArgs, checkGcmArgs } from './checks.js';
+import { NativeEcpKeyPair, nativeEcdh, nativeEcpSecret } from './ecdh-native.js';
 import { CryptoError } from './errors.js';
 import { MODP_GENERATOR, type ModpGroupId, modpPrime } from './modp-groups.js';
 import { HASHES, type HashName } from './registry.js';
@@ -82,10 +83,18 @@ function partsLength(parts: readonly Uint8Array[]): number {
  * the ESP path (that one has its own keyed form, src/esp/icv-hmac.ts).
  */
 function digest(alg: HashName, parts: readonly Uint8Array[]): Buffer {
-  if (parts.length === 1) return oneShotHash(alg, parts[0], 'buffer');
+  if (parts.length === 1) return digestBuffer(alg, parts[0]);
   const input = layout(partsLength(parts));
   placeParts(input, 0, parts);
-  return oneShotHash(alg, input, 'buffer');
+  return digestBuffer(alg, input);
+}
+
+/**
+ * One digest as a Buffer. Node 20's `crypto.hash(…, 'buffer')` measured about 1.2 µs against 0.75 µs for
+ * the same digest taken as a latin1 string and turned into a Buffer (one byte per character, so exact).
+ */
+function digestBuffer(alg: HashName, input: Uint8Array): Buffer {
+  return Buffer.from(oneShotHash(alg, input, 'binary'), 'latin1');
 }
 
 /**
@@ -97,7 +106,7 @@ function digest(alg: HashName, parts: readonly Uint8Array[]): Buffer {
 function hmacOneShot(alg: HashName, key: Uint8Array, parts: readonly Uint8Array[]): Buffer {
   const spec = HASHES[alg];
   const bs = spec.blockSize;
-  const k = key.length > bs ? oneShotHash(alg, key, 'buffer') : key;
+  const k = key.length > bs ? digestBuffer(alg, key) : key;
   const inner = layout(bs + partsLength(parts));
   const outer = outerBlock.subarray(0, bs + spec.size);
   // Plain loops over one block: cheaper than Buffer.fill's wrapper for 64 or 128 bytes.
@@ -109,7 +118,7 @@ function hmacOneShot(alg: HashName, key: Uint8Array, parts: readonly Uint8Array[
   placeParts(inner, bs, parts);
   // The inner digest travels as a latin1 string: a short string is cheaper than a Buffer (icv-hmac.ts).
   outer.write(oneShotHash(alg, inner, 'binary'), bs, 'binary');
-  const mac = oneShotHash(alg, outer, 'buffer');
+  const mac = digestBuffer(alg, outer);
   for (let i = 0; i < bs; i++) {
     inner[i] = 0;
     outer[i] = 0;
@@ -221,7 +230,11 @@ export const nodeBackend: CryptoBackend = {
     return leftPad(dh.computeSecret(peerPublic), modpPrime(group).bytes.length);
   },
 
+  // ECP goes through the system libcrypto when the native addon offers it (ecdh-native.ts: 2-3x faster than
+  // Node's bundled OpenSSL here), node:crypto otherwise; L2TPSEC_NATIVE_ECDH=0 forces node:crypto.
   ecpPublic(group, privateKey) {
+    const native = nativeEcdh();
+    if (native) return native.publicValue(group, privateKey);
     const ecdh = createECDH(CURVES[group]);
     ecdh.setPrivateKey(privateKey);
     // Uncompressed SEC1 point 0x04 ‖ x ‖ y; IKE carries x ‖ y (RFC 5903 section 7).
@@ -229,12 +242,15 @@ export const nodeBackend: CryptoBackend = {
   },
 
   ecpSecret(group, privateKey, peerPublic) {
+    const native = nativeEcdh();
+    if (native) return nativeEcpSecret(native, group, privateKey, peerPublic);
     const ecdh = createECDH(CURVES[group]);
     ecdh.setPrivateKey(privateKey);
     return ecdh.computeSecret(Buffer.concat([Buffer.of(4), peerPublic]));
   },
 
   ecpKeyPair(group, privateKey) {
-    return new NodeEcpKeyPair(group, privateKey);
+    const native = nativeEcdh();
+    return native ? new NativeEcpKeyPair(native, group, privateKey) : new NodeEcpKeyPair(group, privateKey);
   },
 };

@@ -7,7 +7,7 @@
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { type Rng, systemRng } from '../util/clock.js';
 import { activeBackend, type EcpGroupId, type EcpKeyPair } from './backend.js';
-import { bytesToBigInt, leftPad } from './bytes.js';
+import { bigIntToBytes, bytesToBigInt, leftPad } from './bytes.js';
 import { CryptoError } from './errors.js';
 import { isModpGroup, MODP_EXPONENT_BITS, type ModpGroupId, modpPrime } from './modp-groups.js';
 import { DH_GROUPS, type DhGroupId, type DhGroupSpec } from './registry.js';
@@ -40,16 +40,41 @@ export function generateDhPrivateKey(group: DhGroupId, rng: Rng = systemRng): Bu
       if (x.some((b) => b !== 0)) return x;
     }
   }
-  const n = CURVES[group as EcpGroupId].Point.CURVE().n;
   const len = spec.secretSize;
+  const n = groupOrderBytes(group as EcpGroupId, len);
   const excessBits = len * 8 - spec.bits;
   // Rejection sampling keeps the scalar uniform; for P-521 the top byte carries a single bit.
   for (;;) {
     const x = rng(len);
     x[0] &= 0xff >> excessBits;
-    const v = bytesToBigInt(x);
-    if (v > 0n && v < n) return x;
+    if (inScalarRange(x, n)) return x;
   }
+}
+
+const orderBytes = new Map<EcpGroupId, Buffer>();
+
+/** The curve order n, big-endian in `len` bytes (cached: every key pair checks against it). */
+function groupOrderBytes(group: EcpGroupId, len: number): Buffer {
+  let n = orderBytes.get(group);
+  if (n === undefined) {
+    n = bigIntToBytes(CURVES[group].Point.CURVE().n, len);
+    orderBytes.set(group, n);
+  }
+  return n;
+}
+
+/** 0 < x < n for equal-length big-endian byte strings, without a bigint per key. */
+function inScalarRange(x: Uint8Array, n: Uint8Array): boolean {
+  let less = false;
+  for (let i = 0; i < x.length; i++) {
+    if (x[i] !== n[i]) {
+      less = x[i] < n[i];
+      break;
+    }
+  }
+  if (!less) return false;
+  for (let i = 0; i < x.length; i++) if (x[i] !== 0) return true;
+  return false;
 }
 
 /**

@@ -15,3 +15,8 @@ export function hash(alg: HashName, ...parts: Uint8Array[]): Buffer {
 export function hmac(alg: HashName, key: Uint8Array, ...parts: Uint8Array[]): Buffer {
   return activeBackend().hmac(alg, key, parts);
 }
+
+/** `hmac` over an array the caller lays out (and may reuse between calls, as KEYMAT's expansion does). */
+export function hmacParts(alg: HashName, key: Uint8Array, parts: readonly Uint8Array[]): Buffer {
+  return activeBackend().hmac(alg, key, parts);
+}

@@ -6,8 +6,12 @@
 
 import { uint32be } from './bytes.js';
 import { CryptoError } from './errors.js';
-import { hash, hmac } from './hash.js';
+import { hash, hmac, hmacParts } from './hash.js';
 import type { HashName } from './registry.js';
+
+/** The one-octet constants of RFC 2409 section 5 (SKEYID_d/a/e, K1, HASH(3)), laid out once; only read. */
+const OCTET: readonly Buffer[] = [Buffer.of(0), Buffer.of(1), Buffer.of(2)];
+const EMPTY = Buffer.alloc(0);
 
 /** SKEYID = prf(pre-shared-key, Ni_b | Nr_b) (RFC 2409 section 5, pre-shared key authentication). */
 export function skeyidPsk(prf: HashName, psk: Uint8Array, niB: Uint8Array, nrB: Uint8Array): Buffer {
@@ -31,9 +35,9 @@ export function deriveSkeyids(
   ckyI: Uint8Array,
   ckyR: Uint8Array,
 ): { d: Buffer; a: Buffer; e: Buffer } {
-  const d = hmac(prf, skeyid, gxy, ckyI, ckyR, Buffer.of(0));
-  const a = hmac(prf, skeyid, d, gxy, ckyI, ckyR, Buffer.of(1));
-  const e = hmac(prf, skeyid, a, gxy, ckyI, ckyR, Buffer.of(2));
+  const d = hmac(prf, skeyid, gxy, ckyI, ckyR, OCTET[0]);
+  const a = hmac(prf, skeyid, d, gxy, ckyI, ckyR, OCTET[1]);
+  const e = hmac(prf, skeyid, a, gxy, ckyI, ckyR, OCTET[2]);
   return { d, a, e };
 }
 
@@ -48,7 +52,7 @@ export function phase1EncryptionKey(prf: HashName, skeyidE: Uint8Array, keyBytes
   }
   if (skeyidE.length >= keyBytes) return Buffer.from(skeyidE.subarray(0, keyBytes));
   const blocks: Buffer[] = [];
-  let k = hmac(prf, skeyidE, Buffer.of(0));
+  let k = hmac(prf, skeyidE, OCTET[0]);
   let have = 0;
   for (;;) {
     blocks.push(k);
@@ -147,7 +151,7 @@ export function quickModeHash3(
   niB: Uint8Array,
   nrB: Uint8Array,
 ): Buffer {
-  return hmac(prf, skeyidA, Buffer.of(0), uint32be(messageId), niB, nrB);
+  return hmac(prf, skeyidA, OCTET[0], uint32be(messageId), niB, nrB);
 }
 
 /**
@@ -174,16 +178,20 @@ export function keymat(
   if (!Number.isInteger(protocol) || protocol < 0 || protocol > 255) {
     throw new CryptoError('input-length', `protocol ID ${protocol} is not one octet`);
   }
-  const tail: Uint8Array[] = gxy ? [gxy] : [];
-  tail.push(Buffer.of(protocol), spi, niB, nrB);
-  const blocks: Buffer[] = [];
+  // Parts of K1 after the key; Kn (n > 1) adds K(n-1) in front, in the slot at index 0.
+  const parts: Uint8Array[] = [EMPTY];
+  if (gxy) parts.push(gxy);
+  parts.push(Buffer.of(protocol), spi, niB, nrB);
+  const out = Buffer.allocUnsafe(bytes);
   let have = 0;
-  let k = hmac(prf, skeyidD, ...tail);
+  let k = hmacParts(prf, skeyidD, parts);
   for (;;) {
-    blocks.push(k);
-    have += k.length;
+    const n = Math.min(k.length, bytes - have);
+    k.copy(out, have, 0, n);
+    have += n;
     if (have >= bytes) break;
-    k = hmac(prf, skeyidD, k, ...tail);
+    parts[0] = k;
+    k = hmacParts(prf, skeyidD, parts);
   }
-  return Buffer.concat(blocks).subarray(0, bytes);
+  return out;
 }

@@ -26,8 +26,28 @@ export const HASHES: Readonly<Record<HashName, HashSpec>> = {
   sha512: { name: 'sha512', size: 64, blockSize: 128, ikeHashId: 6 },
 };
 
+/**
+ * A reverse index built once, on first use: every proposal a peer sends is read through these lookups,
+ * so none of them should build an array per call. The first entry with a given number wins, as find did.
+ */
+function indexBy<T>(values: readonly T[], num: (v: T) => number | undefined): (id: number) => T | undefined {
+  let index: Map<number, T> | undefined;
+  return (id) => {
+    if (!index) {
+      index = new Map();
+      for (const v of values) {
+        const n = num(v);
+        if (n !== undefined && !index.has(n)) index.set(n, v);
+      }
+    }
+    return index.get(id);
+  };
+}
+
+const hashByIkeIdIndex = indexBy(Object.values(HASHES) as HashSpec[], (h) => h.ikeHashId);
+
 export function hashByIkeId(id: number): HashSpec | undefined {
-  return Object.values(HASHES).find((h) => h.ikeHashId === id);
+  return hashByIkeIdIndex(id);
 }
 
 /** Block ciphers in CBC mode, and AES-GCM as an AEAD (ESP only, RFC 4106). */
@@ -93,12 +113,15 @@ export const CIPHERS: Readonly<Record<CipherName, CipherSpec>> = {
   },
 };
 
+const cipherByIkeIdIndex = indexBy(Object.values(CIPHERS) as CipherSpec[], (c) => c.ikeId);
+const cipherByEspIdIndex = indexBy(Object.values(CIPHERS) as CipherSpec[], (c) => c.espId);
+
 export function cipherByIkeId(id: number): CipherSpec | undefined {
-  return Object.values(CIPHERS).find((c) => c.ikeId === id);
+  return cipherByIkeIdIndex(id);
 }
 
 export function cipherByEspId(id: number): CipherSpec | undefined {
-  return Object.values(CIPHERS).find((c) => c.espId === id);
+  return cipherByEspIdIndex(id);
 }
 
 /** OpenSSL cipher name for a CBC or GCM cipher at a key length (bits). */
@@ -134,8 +157,10 @@ export const INTEGRITY: Readonly<Record<IntegrityName, IntegritySpec>> = {
   'hmac-sha512-256': { name: 'hmac-sha512-256', hash: 'sha512', keySize: 64, icvSize: 32, espAuthId: 7 },
 };
 
+const integrityByEspAuthIdIndex = indexBy(Object.values(INTEGRITY) as IntegritySpec[], (i) => i.espAuthId);
+
 export function integrityByEspAuthId(id: number): IntegritySpec | undefined {
-  return Object.values(INTEGRITY).find((i) => i.espAuthId === id);
+  return integrityByEspAuthIdIndex(id);
 }
 
 /** Diffie-Hellman groups (IKEv1 Group Description attribute, RFC 2409 section 6, RFC 3526, RFC 5903). */

@@ -87,14 +87,37 @@ export interface IkeSaUpAction {
   readonly suite: string;
   readonly natT: boolean;
   readonly peerIdentity: string | undefined;
+  /** Initiator phase-1 rekey: the IKE SA this one replaces (not a new connection: no new Quick Mode). */
+  readonly rekeyOf?: string;
 }
 
 export interface IkeSaDownAction {
   readonly type: 'ike-sa-down';
   readonly ikeSaId: string;
-  readonly reason: 'peer-delete' | 'expired' | 'initial-contact' | 'peer-dead' | 'local' | 'failed';
+  readonly reason:
+    | 'peer-delete'
+    | 'expired'
+    | 'initial-contact'
+    | 'peer-dead'
+    | 'local'
+    | 'failed'
+    /** Replaced by a newer IKE SA after a phase-1 rekey (its ESP SAs live on under the new one). */
+    | 'rekeyed';
   /** Notify type, when an exchange failed on one (ours or the peer's). */
   readonly notify?: number;
+  /** A phase-1 rekey attempt that failed: the IKE SA it was to replace, which lives on until it expires. */
+  readonly rekeyOf?: string;
+}
+
+/**
+ * An IKE SA went away after a phase-1 rekey and a newer one to the same peer took over its ESP SAs
+ * (emitted before that SA's `ike-sa-down`): DPD, deletes and Quick Mode rekeys of them now run on `toIkeSaId`.
+ */
+export interface ChildrenAdoptedAction {
+  readonly type: 'children-adopted';
+  readonly fromIkeSaId: string;
+  readonly toIkeSaId: string;
+  readonly spisIn: readonly number[];
 }
 
 /** An initiator's Quick Mode ended without an SA: refused by the peer (its notify) or unanswered. */
@@ -116,5 +139,6 @@ export type IkeAction =
   | DeleteSaAction
   | IkeSaUpAction
   | IkeSaDownAction
+  | ChildrenAdoptedAction
   | ChildSaFailedAction
   | PeerDeadAction;

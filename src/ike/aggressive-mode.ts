@@ -13,6 +13,7 @@
 import { generateDhKeyPair } from '../crypto/dh.js';
 import { hashI, hashR } from '../crypto/ikev1-kdf.js';
 import {
+  AuthMethod,
   DOI_IPSEC,
   ExchangeType,
   HeaderFlag,
@@ -58,7 +59,10 @@ export function respondAm1(
 ): IkeSa {
   const saIdx = only(chain, PayloadType.SA);
   if (saIdx !== 0) throw new IkeNotifyError(NotifyType.PayloadMalformed, 'AM1 must start with SA');
-  const choice = choosePhase1(ctx.cfg.phase1, chain.payloads[saIdx] as SaPayload);
+  // Aggressive Mode is served with a pre-shared key only (its opt-in exists for Android's PSK + IPsec
+  // identifier case); a certificate proposal gets NO-PROPOSAL-CHOSEN rather than a PSK-hashed answer.
+  const pskOnly = { ...ctx.cfg.phase1, authMethods: [AuthMethod.PreSharedKey] };
+  const choice = choosePhase1(pskOnly, chain.payloads[saIdx] as SaPayload);
   const ke = chain.payloads[only(chain, PayloadType.KE)] as OpaquePayload;
   const ni = chain.payloads[only(chain, PayloadType.NONCE)] as OpaquePayload;
   const idIdx = only(chain, PayloadType.ID);

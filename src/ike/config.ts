@@ -7,10 +7,11 @@ import type { Rng } from '../util/clock.js';
 import { systemRng } from '../util/clock.js';
 import type { Logger } from '../util/log.js';
 import { silentLogger } from '../util/log.js';
+import type { CertCredentials } from './auth/credentials.js';
 import type { IdPayload } from './codec/identification.js';
 import { DEFAULT_ESP_POLICY, type EspPolicy, type EspSuiteChoice } from './esp-policy.js';
 import type { Endpoint } from './natt.js';
-import { type CipherChoice, DEFAULT_PHASE1_POLICY, type Phase1Policy } from './policy.js';
+import { type CipherChoice, type Phase1Policy, phase1ForCredentials } from './policy.js';
 
 /** Returns the PSK for a peer (by address, and by its ID payload once known), or undefined to refuse it. */
 export type PskLookup = (peer: Endpoint, id: IdPayload | undefined) => Buffer | undefined;
@@ -23,6 +24,11 @@ export interface InitiatorSuite {
 
 export interface IkeConfig {
   readonly psk: PskLookup;
+  /**
+   * Our certificate, key and trusted CAs for RSA signature authentication (RFC 2409 section 5.1). Without
+   * them method 3 is never accepted; with them the initiator proposes it.
+   */
+  readonly certificates?: CertCredentials | undefined;
   readonly phase1: Phase1Policy;
   readonly esp: EspPolicy;
   /** Send a NAT-D for the client that cannot match, so it encapsulates (issue 4; default on). */
@@ -51,6 +57,19 @@ export interface IkeConfig {
   readonly initiatorEspLifetimeSeconds: number;
   /** Initiator: send INITIAL-CONTACT in MM5 (RFC 2407 s4.6.3.3); off for a phase-1 rekey. */
   readonly initialContact: boolean;
+  /**
+   * Initiator phase-1 rekey (RFC 2409 section 5 leaves the timing to policy): a fresh Main Mode starts at
+   * `ikeRekeyShare` of the IKE SA's lifetime, minus up to `ikeRekeyJitterShare` of it at random (so many
+   * clients do not align), never sooner than `ikeRekeyMinMs` after establishment; a failed attempt is
+   * retried after `ikeRekeyRetryMs` (or half the time left), `ikeRekeyTries` attempts in all before the
+   * hard expiry. `ikeRekey: false` lets the SA expire as before.
+   */
+  readonly ikeRekey: boolean;
+  readonly ikeRekeyShare: number;
+  readonly ikeRekeyJitterShare: number;
+  readonly ikeRekeyMinMs: number;
+  readonly ikeRekeyRetryMs: number;
+  readonly ikeRekeyTries: number;
   /** Initiator: give up a Main Mode not finished after this long. */
   readonly initiatorTimeoutMs: number;
   /** Start Quick Mode as soon as Main Mode completes (initiator). */
@@ -89,9 +108,8 @@ export function pooledRng(source: Rng, blockSize = 4096): Rng {
 export function resolveConfig(input: IkeConfigInput): IkeConfig {
   const psk = input.psk;
   const lookup: PskLookup =
-    typeof psk === 'function' ? psk : typeof psk === 'string' ? () => Buffer.from(psk) : () => psk;
+    typeof psk === 'function' ? psk : constantPsk(typeof psk === 'string' ? Buffer.from(psk) : psk);
   return {
-    phase1: DEFAULT_PHASE1_POLICY,
     esp: DEFAULT_ESP_POLICY,
     forceEncapsulation: true,
     aggressiveMode: false,
@@ -119,6 +137,12 @@ export function resolveConfig(input: IkeConfigInput): IkeConfig {
     autoQuickMode: true,
     initialContact: true,
     initiatorTimeoutMs: 120_000,
+    ikeRekey: true,
+    ikeRekeyShare: 0.9,
+    ikeRekeyJitterShare: 0.02,
+    ikeRekeyMinMs: 10_000,
+    ikeRekeyRetryMs: 30_000,
+    ikeRekeyTries: 3,
     l2tpPort: 1701,
     ikePort: 500,
     nattPort: 4500,
@@ -126,5 +150,11 @@ export function resolveConfig(input: IkeConfigInput): IkeConfig {
     log: silentLogger,
     ...input,
     psk: lookup,
+    phase1: phase1ForCredentials(input.phase1, input.certificates !== undefined),
   };
+}
+
+/** One key for every peer, converted once (the lookup runs on every Main Mode). */
+function constantPsk(key: Buffer): PskLookup {
+  return () => key;
 }

@@ -24,6 +24,11 @@ export type IkeCounter =
   | 'no-proposal-chosen'
   | 'authentication-failed'
   | 'invalid-key-information'
+  /** X.509 authentication (RFC 2409 section 5.1): the peer's certificate or signature was refused. */
+  | 'invalid-certificate'
+  | 'invalid-signature'
+  | 'cert-type-unsupported'
+  | 'certificate-unavailable'
   | 'invalid-id-information'
   | 'bad-hash'
   | 'decrypt-failed'
@@ -38,7 +43,11 @@ export type IkeCounter =
   | 'dpd-ack'
   | 'peer-dead'
   | 'initiator-gave-up'
-  | 'responder-gave-up';
+  | 'responder-gave-up'
+  /** Our phase-1 rekey (initiator): a new Main Mode started, finished, or ended without an SA. */
+  | 'ike-rekey-started'
+  | 'ike-rekeyed'
+  | 'ike-rekey-failed';
 
 export interface EngineContext {
   readonly cfg: IkeConfig;

@@ -152,6 +152,9 @@ function printEvent(a: Exclude<IkeAction, { type: 'send' }>): void {
     case 'peer-dead':
       line = { event: 'peer-dead', id: a.ikeSaId, peer: `${a.peer.address}:${a.peer.port}` };
       break;
+    case 'children-adopted':
+      line = { event: 'children-adopted', from: a.fromIkeSaId, to: a.toIkeSaId, spisIn: a.spisIn };
+      break;
   }
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }

@@ -29,7 +29,7 @@ import { respondMm1, respondMm3, respondMm5 } from './main-mode-responder.js';
 import { initiateQm1, initiatorQm2 } from './quick-mode-initiator.js';
 import { respondQm1, respondQm3 } from './quick-mode-responder.js';
 import { IkeSaTable } from './sa-table.js';
-import { nextDeadline, tickSa } from './timers.js';
+import { armRekey, nextDeadline, tickSa } from './timers.js';
 
 const ZERO_COOKIE = Buffer.alloc(8);
 const MAX_EXCHANGES_PER_SA = 16;
@@ -57,6 +57,15 @@ export class IkeEngine {
     this.table = new IkeSaTable(this.cfg);
   }
 
+  /** Made once: an event's context differs only in `out` and `now` (see ctx). */
+  private readonly allocateSpi = (): Buffer => this.table.allocateSpi();
+  private readonly allocateMessageId = (sa: IkeSa): number => {
+    for (;;) {
+      const m = this.cfg.rng(4).readUInt32BE(0);
+      if (m !== 0 && !sa.exchanges.has(m)) return m;
+    }
+  };
+
   private ctx(now: Millis): EngineContext {
     return {
       cfg: this.cfg,
@@ -64,13 +73,8 @@ export class IkeEngine {
       log: this.log,
       out: [],
       now,
-      allocateSpi: () => this.table.allocateSpi(),
-      allocateMessageId: (sa) => {
-        for (;;) {
-          const m = this.cfg.rng(4).readUInt32BE(0);
-          if (m !== 0 && !sa.exchanges.has(m)) return m;
-        }
-      },
+      allocateSpi: this.allocateSpi,
+      allocateMessageId: this.allocateMessageId,
     };
   }
 
@@ -80,6 +84,7 @@ export class IkeEngine {
   initiate(peer: Endpoint, local: Endpoint, now: Millis): { ikeSaId: string; actions: readonly IkeAction[] } {
     const ctx = this.ctx(now);
     const sa = initiateMm1(ctx, peer, local);
+    sa.origin = { peer, local };
     this.table.addInitiator(sa);
     return { ikeSaId: sa.id, actions: ctx.out };
   }
@@ -297,7 +302,9 @@ export class IkeEngine {
       else if (sa.state === 'mm5' && encrypted) {
         initiatorMm6(ctx, sa, header, raw);
         this.established(ctx, sa);
-        if (this.cfg.autoQuickMode) initiateQm1(ctx, sa);
+        armRekey(this.cfg, sa, ctx.now);
+        if (sa.rekeyOf !== undefined) this.completeRekey(ctx, sa);
+        else if (this.cfg.autoQuickMode) initiateQm1(ctx, sa);
         return;
       } else {
         this.counters.count('unexpected-message');
@@ -354,13 +361,7 @@ export class IkeEngine {
   }
 
   private failMainMode(ctx: EngineContext, sa: IkeSa, err: IkeNotifyError): void {
-    const counter: IkeCounter =
-      err.notify === NotifyType.AuthenticationFailed
-        ? 'authentication-failed'
-        : err.notify === NotifyType.InvalidKeyInformation
-          ? 'invalid-key-information'
-          : 'malformed';
-    this.counters.count(counter);
+    this.counters.count(MAIN_MODE_FAILURE_COUNTERS.get(err.notify) ?? 'malformed');
     this.log.info({ ike: sa.id, notify: err.notify, reason: err.message }, 'Main Mode failed');
     sendClearNotify(ctx, sa.peer, sa.local, sa.ckyI, sa.ckyR, err.notify);
     this.table.removeSa(ctx, sa, 'failed', err.notify);
@@ -369,6 +370,32 @@ export class IkeEngine {
   private established(ctx: EngineContext, sa: IkeSa): void {
     this.table.clearHalfOpen(sa);
     if (sa.initialContact) this.table.initialContact(ctx, sa);
+  }
+
+  /**
+   * Our phase-1 rekey is up: the new SA is marked as a replacement in its `ike-sa-up` (the owner must not
+   * see a new connection), takes over the old SA's ESP SAs, and the old ISAKMP SA alone is deleted (RFC 2408
+   * section 4.8 DELETE with protocol ISAKMP; the ESP SAs live on, as strongSwan and racoon do).
+   */
+  private completeRekey(ctx: EngineContext, sa: IkeSa): void {
+    const oldId = sa.rekeyOf!;
+    const i = ctx.out.findIndex((a) => a.type === 'ike-sa-up' && a.ikeSaId === sa.id);
+    const up = ctx.out[i];
+    if (up?.type === 'ike-sa-up') ctx.out[i] = { ...up, rekeyOf: oldId };
+    const old = this.table.byId.get(oldId);
+    if (old === undefined || old.state !== 'established') return;
+    old.rekeyedBy = undefined;
+    old.rekeyAt = undefined;
+    ctx.counters.count('ike-rekeyed');
+    this.log.info({ ike: sa.id, old: old.id, children: old.children.length }, 'phase-1 rekeyed');
+    // A Quick Mode of ours still waiting on the old SA (an ESP rekey) would die with it: run it again here.
+    let requeued = 0;
+    for (const ex of old.exchanges.values())
+      if (ex.kind === 'quick' && ex.role === 'initiator' && ex.state === 'qm1') requeued++;
+    sendInformational(ctx, old, [deleteIkePayload(old)]);
+    this.table.adoptOrDeleteChildren(ctx, old, 'local', sa);
+    this.table.removeSa(ctx, old, 'rekeyed');
+    for (let k = 0; k < requeued; k++) initiateQm1(ctx, sa);
   }
 
   private quickMode(ctx: EngineContext, header: IsakmpHeader, raw: Buffer): void {
@@ -418,3 +445,13 @@ export class IkeEngine {
     }
   }
 }
+
+/** How a failed Main Mode is counted, by the notify it answers with (RFC 2408 section 3.14.1). */
+const MAIN_MODE_FAILURE_COUNTERS: ReadonlyMap<number, IkeCounter> = new Map<number, IkeCounter>([
+  [NotifyType.AuthenticationFailed, 'authentication-failed'],
+  [NotifyType.InvalidKeyInformation, 'invalid-key-information'],
+  [NotifyType.InvalidCertificate, 'invalid-certificate'],
+  [NotifyType.InvalidSignature, 'invalid-signature'],
+  [NotifyType.CertTypeUnsupported, 'cert-type-unsupported'],
+  [NotifyType.CertificateUnavailable, 'certificate-unavailable'],
+]);

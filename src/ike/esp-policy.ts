@@ -155,19 +155,46 @@ export function describeMode(m: number): { mode: 'transport' | 'tunnel'; udp: bo
   }
 }
 
+/** Each policy's suite list as a lookup table, built once per list instead of scanned per transform. */
+const suiteRanks = new WeakMap<readonly EspSuiteChoice[], Map<string, number>>();
+
+function suiteKey(cipher: CipherName, keyBits: number, integrity: IntegrityName | undefined): string {
+  return `${cipher}/${keyBits}/${integrity ?? ''}`;
+}
+
+/** The position of a suite in the policy's list (its rank, lower preferred); undefined when not listed. */
+function suiteRank(
+  suites: readonly EspSuiteChoice[],
+  cipher: CipherName,
+  keyBits: number,
+  integrity: IntegrityName | undefined,
+): number | undefined {
+  let ranks = suiteRanks.get(suites);
+  if (!ranks) {
+    ranks = new Map();
+    for (let i = 0; i < suites.length; i++) {
+      const key = suiteKey(suites[i].cipher, suites[i].keyBits, suites[i].integrity);
+      if (!ranks.has(key)) ranks.set(key, i);
+    }
+    suiteRanks.set(suites, ranks);
+  }
+  return ranks.get(suiteKey(cipher, keyBits, integrity));
+}
+
 /**
  * Chooses an ESP proposal. `udpRequired` is true once NAT was detected or forced in Main Mode: then only
  * the UDP-encapsulated modes are accepted; otherwise raw modes need `allowRawEsp`. A proposal that mixes
  * ESP with other protocols (AH, IPComp) is skipped.
  */
 export function chooseEsp(p: EspPolicy, sa: SaPayload, udpRequired: boolean): EspChoice {
-  const byNumber = new Map<number, Proposal[]>();
-  for (const prop of sa.proposals) byNumber.set(prop.number, [...(byNumber.get(prop.number) ?? []), prop]);
+  // Proposals sharing a number are one AND-ed offer (RFC 2408 section 4.2); ESP bundled with AH or IPComp
+  // is skipped, so only numbers that appear once count.
+  const seen = new Map<number, number>();
+  for (const prop of sa.proposals) seen.set(prop.number, (seen.get(prop.number) ?? 0) + 1);
   let best: { score: number; proposal: Proposal; transform: Transform; parsed: EspTransform } | undefined;
   let order = 0;
-  for (const group of byNumber.values()) {
-    if (group.length !== 1) continue;
-    const proposal = group[0];
+  for (const proposal of sa.proposals) {
+    if (seen.get(proposal.number) !== 1) continue;
     if (proposal.protocolId !== ProtocolId.ESP || proposal.spi.length !== 4) continue;
     for (const transform of proposal.transforms) {
       order++;
@@ -177,13 +204,8 @@ export function chooseEsp(p: EspPolicy, sa: SaPayload, udpRequired: boolean): Es
       if (!mode || (udpRequired && !mode.udp) || (!mode.udp && !p.allowRawEsp)) continue;
       if (parsed.pfsGroup && (!p.pfsGroups.includes(parsed.pfsGroup.id) || parsed.pfsGroup.id === 1))
         continue;
-      const r = p.suites.findIndex(
-        (s) =>
-          s.cipher === parsed.cipher.name &&
-          s.keyBits === parsed.keyBits &&
-          s.integrity === parsed.integrity?.name,
-      );
-      if (r < 0) continue;
+      const r = suiteRank(p.suites, parsed.cipher.name, parsed.keyBits, parsed.integrity?.name);
+      if (r === undefined) continue;
       const score = p.prefer === 'client' ? order : r;
       if (!best || score < best.score) best = { score, proposal, transform, parsed };
     }
@@ -192,8 +214,7 @@ export function chooseEsp(p: EspPolicy, sa: SaPayload, udpRequired: boolean): Es
   const mode = describeMode(best.parsed.encapsulationMode)!;
   const proposed = best.parsed.lifetimeSeconds ?? DEFAULT_PHASE2_LIFETIME;
   const effective = Math.min(proposed, p.maxLifetimeSeconds);
-  return {
-    ...best.parsed,
+  return espChoice(best.parsed, {
     proposal: best.proposal,
     transform: best.transform,
     peerSpi: best.proposal.spi,
@@ -201,6 +222,29 @@ export function chooseEsp(p: EspPolicy, sa: SaPayload, udpRequired: boolean): Es
     udpEncapsulation: mode.udp,
     effectiveLifetimeSeconds: effective,
     capped: effective < proposed,
+  });
+}
+
+/**
+ * An EspChoice from a parsed transform and what the exchange decided. Written out field by field: an
+ * object spread of `parsed` measured as the costliest line of Quick Mode's bookkeeping.
+ */
+export function espChoice(parsed: EspTransform, decided: Omit<EspChoice, keyof EspTransform>): EspChoice {
+  return {
+    cipher: parsed.cipher,
+    keyBits: parsed.keyBits,
+    integrity: parsed.integrity,
+    encapsulationMode: parsed.encapsulationMode,
+    pfsGroup: parsed.pfsGroup,
+    lifetimeSeconds: parsed.lifetimeSeconds,
+    lifetimeKilobytes: parsed.lifetimeKilobytes,
+    proposal: decided.proposal,
+    transform: decided.transform,
+    peerSpi: decided.peerSpi,
+    mode: decided.mode,
+    udpEncapsulation: decided.udpEncapsulation,
+    effectiveLifetimeSeconds: decided.effectiveLifetimeSeconds,
+    capped: decided.capped,
   };
 }
 

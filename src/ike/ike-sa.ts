@@ -2,7 +2,9 @@
  * One ISAKMP SA: its cookies, endpoints, negotiated suite, keys, the phase-1 IV chain and the per-message-ID
  * IV chains of Quick Mode and informational exchanges (RFC 2409 Appendix B), and the child SAs above it.
  */
+import { activeBackend } from '../crypto/backend.js';
 import { cbcDecrypt, cbcEncrypt } from '../crypto/cbc.js';
+import { CbcContext } from '../crypto/cbc-context.js';
 import type { DhKeyPair } from '../crypto/dh.js';
 import type { CipherSpec, DhGroupSpec, HashSpec } from '../crypto/registry.js';
 import type { Millis } from '../util/clock.js';
@@ -14,10 +16,11 @@ import type { IdPayload } from './codec/identification.js';
 import { frameMessage, type MessageHead } from './codec/message.js';
 import {
   decodePayloads,
-  encodePayloads,
+  encodePayloadsInto,
   firstPayloadType,
   type Payload,
   type PayloadChain,
+  payloadsLength,
 } from './codec/payloads.js';
 import type { Proposal } from './codec/sa.js';
 import type { EspChoice } from './esp-policy.js';
@@ -126,6 +129,16 @@ export class IkeSa {
   keepaliveAt: Millis | undefined;
   /** Initiator: the MM1 proposal (for checking MM2's echo). */
   offered: Payload | undefined;
+  /** Initiator: the endpoints Main Mode started from (before any NAT-T float), for a phase-1 rekey. */
+  origin: { readonly peer: Endpoint; readonly local: Endpoint } | undefined;
+  /** Initiator: when to start a phase-1 rekey (RFC 2409 section 5 leaves the timing to policy). */
+  rekeyAt: Millis | undefined;
+  /** Initiator: rekey attempts made for this SA so far. */
+  rekeyTries = 0;
+  /** On the SA being replaced: the id of the Main Mode in progress that will replace it. */
+  rekeyedBy: string | undefined;
+  /** On a replacing SA: the id of the SA it replaces (no INITIAL-CONTACT, no new Quick Mode). */
+  rekeyOf: string | undefined;
 
   constructor(
     readonly role: 'initiator' | 'responder',
@@ -136,7 +149,7 @@ export class IkeSa {
     expiresAt: Millis,
   ) {
     this.state = role === 'initiator' ? 'mm1' : 'mm2';
-    this.ckyR = Buffer.alloc(8);
+    this.ckyR = zeroCookie();
     this.expiresAt = expiresAt;
     this.lastHeard = createdAt;
   }
@@ -178,16 +191,32 @@ export class IkeSa {
    * section 3.1 leaves its content open). Returns the message and its last cipher block (the next IV).
    */
   seal(head: MessageHead, payloads: readonly Payload[], iv: Buffer): { data: Buffer; lastBlock: Buffer } {
-    return this.sealBody(head, firstPayloadType(payloads), encodePayloads(payloads), iv);
+    // The chain is encoded straight into its zero-padded buffer, so sealBody needs no copy of it.
+    const plain = Buffer.allocUnsafe(this.paddedLength(payloadsLength(payloads)));
+    plain.fill(0, encodePayloadsInto(payloads, plain, 0));
+    return this.sealBody(head, firstPayloadType(payloads), plain, iv);
   }
 
+  /** The encrypted body's length for `plainLength` bytes of payloads: whole blocks, at least one. */
+  paddedLength(plainLength: number): number {
+    const bs = this.suite!.cipher.blockSize;
+    return Math.ceil(plainLength / bs) * bs || bs;
+  }
+
+  /** Encrypts `plain`, zero-padded to the block size unless it already is a non-empty block multiple. */
   sealBody(head: MessageHead, first: number, plain: Buffer, iv: Buffer): { data: Buffer; lastBlock: Buffer } {
     const bs = this.suite!.cipher.blockSize;
-    const padded = Buffer.alloc(Math.ceil(plain.length / bs) * bs || bs);
-    plain.copy(padded);
-    const ct = cbcEncrypt(this.cbcName(), this.keys!.encKey, iv, padded);
-    const data = frameMessage({ ...head, flags: head.flags | HeaderFlag.Encryption }, first, ct);
-    return { data, lastBlock: Buffer.from(ct.subarray(ct.length - bs)) };
+    let padded = plain;
+    if (plain.length === 0 || plain.length % bs !== 0) {
+      padded = Buffer.allocUnsafe(this.paddedLength(plain.length));
+      padded.set(plain);
+      padded.fill(0, plain.length);
+    }
+    const cbc = this.phase1Cbc();
+    const ct = cbc ? cbc.encrypt(iv, padded) : cbcEncrypt(this.cbcName(), this.keys!.encKey, iv, padded);
+    const data = frameMessage(head, first, ct, HeaderFlag.Encryption);
+    // `ct` is this call's own buffer (never handed out or changed), so its last block can be a view.
+    return { data, lastBlock: ct.subarray(ct.length - bs) };
   }
 
   /** Decrypts an encrypted message body; the caller commits `lastBlock` as the next IV only once authenticated. */
@@ -200,10 +229,29 @@ export class IkeSa {
     const ct = raw.subarray(HEADER_LENGTH);
     if (ct.length === 0 || ct.length % bs !== 0)
       throw new IkeDecodeError('encrypted body not a block multiple');
-    const plain = cbcDecrypt(this.cbcName(), this.keys!.encKey, iv, ct);
-    const chain = decodePayloads(header.nextPayload, plain, true);
+    const cbc = this.phase1Cbc();
+    const plain = cbc ? cbc.decrypt(iv, ct) : cbcDecrypt(this.cbcName(), this.keys!.encKey, iv, ct);
+    // `plain` is this call's own buffer (the cipher's fresh output): its payloads may be views of it.
+    const chain = decodePayloads(header.nextPayload, plain, true, true);
     return { chain, plain, lastBlock: Buffer.from(ct.subarray(ct.length - bs)) };
   }
+
+  /**
+   * One keyed CBC context for the phase-1 key, made on first use (src/crypto/cbc-context.ts): every
+   * encrypted message under this SA shares the key, only the IV chain differs (RFC 2409 Appendix B), so
+   * a cipher object per message is wasted work. The IVs stay the caller's: this changes no byte on the
+   * wire. Under the noble backend (cross-checks) the one-shot functions run instead.
+   */
+  private phase1Cbc(): CbcContext | undefined {
+    const key = this.keys!.encKey;
+    if (this.cbc?.key !== key) {
+      if (activeBackend().name !== 'node') return undefined;
+      this.cbc = { key, context: new CbcContext(this.cbcName(), key) };
+    }
+    return this.cbc.context;
+  }
+
+  private cbc: { readonly key: Buffer; readonly context: CbcContext } | undefined;
 
   private cbcName(): 'aes-cbc' | '3des-cbc' {
     const n = this.suite!.cipher.name;
@@ -219,8 +267,17 @@ export class IkeSa {
   }
 }
 
+/** A fresh all-zero cookie (the responder's, until MM2 names it), from Node's buffer pool. */
+function zeroCookie(): Buffer {
+  return Buffer.allocUnsafe(8).fill(0);
+}
+
+/**
+ * The table key of a cookie pair: both cookies as one 16-character latin1 string (one character per byte,
+ * so distinct pairs never collide), looked up for every encrypted message; cheaper to build than hex.
+ */
 export function ikeSaKey(ckyI: Buffer, ckyR: Buffer): string {
-  return ckyI.toString('hex') + ckyR.toString('hex');
+  return ckyI.toString('latin1') + ckyR.toString('latin1');
 }
 
 /** The payload body after its generic header: what SAi_b, IDii_b, Ni_b mean in RFC 2409 section 5. */

@@ -5,6 +5,16 @@
  */
 import { generateDhKeyPair } from '../crypto/dh.js';
 import { hashI, hashR } from '../crypto/ikev1-kdf.js';
+import {
+  certPayloads,
+  certRequestPayloads,
+  ownCertId,
+  requireCredentials,
+  setAuthMethod,
+  sigPayload,
+  usesSignatures,
+  verifyPeerSignature,
+} from './auth/signature-auth.js';
 import { encodeAttributes, numberAttribute } from './codec/attributes.js';
 import {
   DOI_IPSEC,
@@ -28,7 +38,6 @@ import { IkeSa, payloadBody } from './ike-sa.js';
 import {
   establish,
   keyExchange,
-  lookupPsk,
   NONCE_BYTES,
   natDs,
   natDType,
@@ -36,9 +45,10 @@ import {
   opaque,
   ourVids,
   ownId,
+  skeyidPskFor,
   vids,
 } from './main-mode.js';
-import { detectNat, type Endpoint, natDHash } from './natt.js';
+import { type Endpoint, natDetection, natDHash } from './natt.js';
 import { choosePhase1 } from './policy.js';
 import { clientFamily, recogniseVendorIds } from './vendor-ids.js';
 
@@ -77,27 +87,43 @@ export function respondMm1(
     lifetimeSeconds: choice.effectiveLifetimeSeconds,
   };
   sa.capped = choice.capped;
-  lookupPsk(ctx, sa);
+  setAuthMethod(sa, choice.authMethod);
+  skeyidPskFor(ctx, sa);
   const reply: Payload[] = [
     {
       type: PayloadType.SA,
       doi: DOI_IPSEC,
       situation: SIT_IDENTITY_ONLY,
-      proposals: [{ ...choice.proposal, transforms: [choice.transform] }],
+      proposals: [
+        {
+          number: choice.proposal.number,
+          protocolId: choice.proposal.protocolId,
+          spi: choice.proposal.spi,
+          transforms: [choice.transform],
+        },
+      ],
     },
     ...ourVids(sa, peerVids),
   ];
-  const log = ctx.log.child({ ike: sa.id, peer: `${from.address}:${from.port}` });
-  log.info(
-    {
-      client: clientFamily(sa.vendor),
-      suite: sa.suiteName(),
-      natT: sa.natT,
-      lifetime: choice.effectiveLifetimeSeconds,
-    },
-    'MM1: proposal chosen',
-  );
-  if (choice.legacyGroup) log.warn({ group: choice.group.id }, 'legacy Diffie-Hellman group accepted');
+  // A child logger and its fields cost more than the rest of MM1's bookkeeping: only when they are written.
+  if (ctx.log.isLevelEnabled('info')) {
+    const log = ctx.log.child({ ike: sa.id, peer: `${from.address}:${from.port}` });
+    log.info(
+      {
+        client: clientFamily(sa.vendor),
+        suite: sa.suiteName(),
+        natT: sa.natT,
+        lifetime: choice.effectiveLifetimeSeconds,
+      },
+      'MM1: proposal chosen',
+    );
+    if (choice.legacyGroup) log.warn({ group: choice.group.id }, 'legacy Diffie-Hellman group accepted');
+  } else if (choice.legacyGroup && ctx.log.isLevelEnabled('warn')) {
+    ctx.log.warn(
+      { ike: sa.id, peer: `${from.address}:${from.port}`, group: choice.group.id },
+      'legacy Diffie-Hellman group accepted',
+    );
+  }
   sa.firstReceived = raw;
   sa.lastReceived = raw;
   sendReliably(ctx, sa, encodeMessage(sa.head(ExchangeType.IdentityProtection, 0, 0), reply), false);
@@ -120,24 +146,27 @@ export function respondMm3(ctx: EngineContext, sa: IkeSa, raw: Buffer, chain: Pa
   sa.gxr = sa.dh.publicValue;
   sa.ni = ni.data;
   sa.nr = ctx.cfg.rng(NONCE_BYTES);
-  keyExchange(ctx, sa, ke.data, lookupPsk(ctx, sa));
+  keyExchange(ctx, sa, ke.data, skeyidPskFor(ctx, sa));
   const reply: Payload[] = [opaque(PayloadType.KE, sa.gxr), opaque(PayloadType.NONCE, sa.nr)];
   const theirNatD = natDs(chain);
   if (sa.natT && theirNatD.length >= 2) {
     const h = s.hash.name;
-    const det = detectNat(h, sa.ckyI, sa.ckyR, theirNatD, sa.local, sa.peer);
+    const mine = natDHash(h, sa.ckyI, sa.ckyR, sa.local);
+    const theirs = natDHash(h, sa.ckyI, sa.ckyR, sa.peer);
+    const det = natDetection(theirNatD, mine, theirs);
     sa.encapsulate = ctx.cfg.forceEncapsulation || det.localBehindNat || det.peerBehindNat;
     // Forced encapsulation (issue 4): a hash for the client that cannot match its own address.
-    const forPeer = ctx.cfg.forceEncapsulation
-      ? ctx.cfg.rng(s.hash.size)
-      : natDHash(h, sa.ckyI, sa.ckyR, sa.peer);
+    const forPeer = ctx.cfg.forceEncapsulation ? ctx.cfg.rng(s.hash.size) : theirs;
     // Windows gets its own hash of our address back, so it never sees the server behind NAT (error 809).
-    const forUs = sa.vendor?.windows ? theirNatD[0] : natDHash(h, sa.ckyI, sa.ckyR, sa.local);
+    const forUs = sa.vendor?.windows ? theirNatD[0] : mine;
     reply.push(opaque(natDType(sa), forPeer), opaque(natDType(sa), forUs));
-    ctx.log.debug({ ike: sa.id, ...det, encapsulate: sa.encapsulate }, 'NAT detection');
+    if (ctx.log.isLevelEnabled('debug'))
+      ctx.log.debug({ ike: sa.id, ...det, encapsulate: sa.encapsulate }, 'NAT detection');
   } else {
     sa.natT = undefined;
   }
+  // RFC 2409 section 5.1: MM4 may carry CR; it names our CAs so the initiator sends its certificate.
+  if (usesSignatures(sa)) reply.push(...certRequestPayloads(requireCredentials(ctx.cfg.certificates)));
   sa.state = 'mm4';
   sa.lastReceived = raw;
   sendReliably(ctx, sa, encodeMessage(sa.head(ExchangeType.IdentityProtection, 0, 0), reply), false);
@@ -154,7 +183,7 @@ export function respondMm5(
 ): void {
   const { chain, plain, lastBlock } = sa.open(header, raw, sa.iv);
   const idIdx = only(chain, PayloadType.ID);
-  const hashIdx = only(chain, PayloadType.HASH);
+  const sig = usesSignatures(sa);
   const s = sa.suite!;
   const expect = hashI(
     s.hash.name,
@@ -166,7 +195,18 @@ export function respondMm5(
     sa.saiB,
     payloadBody(plain, chain, idIdx),
   );
-  if (!expect.equals((chain.payloads[hashIdx] as OpaquePayload).data)) {
+  // RFC 2409 section 5.1: with signatures, SIG_I is HASH_I signed by the certificate's key.
+  if (sig) {
+    const peer = verifyPeerSignature(
+      sa,
+      requireCredentials(ctx.cfg.certificates),
+      chain,
+      chain.payloads[idIdx] as IdPayload,
+      expect,
+    );
+    if (ctx.log.isLevelEnabled('info'))
+      ctx.log.info({ ike: sa.id, subject: peer.subject }, 'MM5: certificate verified');
+  } else if (!expect.equals((chain.payloads[only(chain, PayloadType.HASH)] as OpaquePayload).data)) {
     throw new IkeNotifyError(
       NotifyType.AuthenticationFailed,
       'HASH_I does not verify (wrong pre-shared key?)',
@@ -180,10 +220,13 @@ export function respondMm5(
   // RFC 3947 section 4: after the float, the new ports are the SA's ports.
   sa.peer = from;
   sa.local = local;
-  const idr = ownId(sa, sa.peerId);
+  const creds = sig ? requireCredentials(ctx.cfg.certificates) : undefined;
+  const idr = creds ? ownCertId(creds, sa.peerId) : ownId(sa, sa.peerId);
   const idrB = encodePayloadBody(idr);
   const hr = hashR(s.hash.name, sa.keys!.skeyid, sa.gxr!, sa.gxi!, sa.ckyR, sa.ckyI, sa.saiB, idrB);
-  const reply: Payload[] = [idr, opaque(PayloadType.HASH, hr)];
+  const reply: Payload[] = creds
+    ? [idr, ...certPayloads(creds), sigPayload(creds, hr)]
+    : [idr, opaque(PayloadType.HASH, hr)];
   if (sa.capped) {
     // RFC 2407 section 4.6.3.1: announce the lifetime we will enforce.
     reply.push({

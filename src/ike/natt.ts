@@ -6,7 +6,7 @@
  */
 import { hash } from '../crypto/hash.js';
 import type { HashName } from '../crypto/registry.js';
-import { addressToIdData } from './codec/identification.js';
+import { addressBytesShared } from './codec/identification.js';
 
 export const IKE_PORT = 500;
 export const NATT_PORT = 4500;
@@ -20,9 +20,9 @@ export interface Endpoint {
 
 /** HASH(CKY-I | CKY-R | IP | Port), RFC 3947 section 3.2, with the negotiated hash. */
 export function natDHash(alg: HashName, ckyI: Buffer, ckyR: Buffer, ep: Endpoint): Buffer {
-  const port = Buffer.alloc(2);
+  const port = Buffer.allocUnsafe(2);
   port.writeUInt16BE(ep.port);
-  return hash(alg, ckyI, ckyR, addressToIdData(ep.address).data, port);
+  return hash(alg, ckyI, ckyR, addressBytesShared(ep.address), port);
 }
 
 export interface NatDetection {
@@ -45,10 +45,16 @@ export function detectNat(
   peer: Endpoint,
 ): NatDetection {
   if (natD.length < 2) return { localBehindNat: false, peerBehindNat: false };
-  const mine = natDHash(alg, ckyI, ckyR, local);
-  const theirs = natDHash(alg, ckyI, ckyR, peer);
-  return {
-    localBehindNat: !natD[0].equals(mine),
-    peerBehindNat: !natD.slice(1).some((h) => h.equals(theirs)),
-  };
+  return natDetection(natD, natDHash(alg, ckyI, ckyR, local), natDHash(alg, ckyI, ckyR, peer));
+}
+
+/**
+ * detectNat with the two hashes already computed (a responder sends the same hashes back in MM4):
+ * `mine` of our own address and port, `theirs` of the peer's as we see it.
+ */
+export function natDetection(natD: readonly Buffer[], mine: Buffer, theirs: Buffer): NatDetection {
+  if (natD.length < 2) return { localBehindNat: false, peerBehindNat: false };
+  let peerBehindNat = true;
+  for (let i = 1; i < natD.length; i++) if (natD[i].equals(theirs)) peerBehindNat = false;
+  return { localBehindNat: !natD[0].equals(mine), peerBehindNat };
 }

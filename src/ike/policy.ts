@@ -32,7 +32,7 @@ export interface Phase1Policy {
   readonly ciphers: readonly CipherChoice[];
   readonly hashes: readonly HashName[];
   readonly groups: readonly DhGroupId[];
-  /** Authentication methods (RFC 2409 App. A); only PSK (1) is built, RSA signatures (3) are a later issue. */
+  /** Authentication methods (RFC 2409 App. A): PSK (1) and RSA signatures (3, needs certificates). */
   readonly authMethods: readonly number[];
   /** Lifetimes longer than this are capped and announced with RESPONDER-LIFETIME. */
   readonly maxLifetimeSeconds: number;
@@ -53,6 +53,21 @@ export const DEFAULT_PHASE1_POLICY: Phase1Policy = {
   maxLifetimeSeconds: 86400,
   prefer: 'client',
 };
+
+/**
+ * The policy as credentials allow: RSA signatures (method 3, RFC 2409 section 5.1) only with a certificate
+ * configured, and then added to the default PSK when no policy was given. Unchanged policies are returned
+ * as they are.
+ */
+export function phase1ForCredentials(p: Phase1Policy | undefined, haveCertificates: boolean): Phase1Policy {
+  if (p === undefined) {
+    return haveCertificates
+      ? { ...DEFAULT_PHASE1_POLICY, authMethods: [AuthMethod.PreSharedKey, AuthMethod.RsaSignature] }
+      : DEFAULT_PHASE1_POLICY;
+  }
+  if (haveCertificates || !p.authMethods.includes(AuthMethod.RsaSignature)) return p;
+  return { ...p, authMethods: p.authMethods.filter((m) => m !== AuthMethod.RsaSignature) };
+}
 
 /** The policy with MD5 added last (issue 4: MD5 only by opt-in). */
 export function withMd5(p: Phase1Policy): Phase1Policy {
@@ -122,7 +137,6 @@ export function readPhase1Transform(t: Transform): Phase1Transform | undefined {
   let group: DhGroupSpec | undefined;
   let authMethod: number | undefined;
   let keyBits: number | undefined;
-  const known: number[] = [IkeAttr.LifeType, IkeAttr.LifeDuration];
   for (const a of t.attributes) {
     const v = attributeNumber(a);
     if (v === undefined) return undefined;
@@ -145,8 +159,11 @@ export function readPhase1Transform(t: Transform): Phase1Transform | undefined {
       case IkeAttr.KeyLength:
         keyBits = v;
         break;
+      case IkeAttr.LifeType:
+      case IkeAttr.LifeDuration:
+        break;
       default:
-        if (!known.includes(a.type)) return undefined;
+        return undefined;
     }
   }
   const life = readLifetimes(t.attributes, IkeAttr.LifeType, IkeAttr.LifeDuration);
@@ -197,13 +214,21 @@ export function choosePhase1(p: Phase1Policy, sa: SaPayload): Phase1Choice {
   if (!best) throw new IkeNotifyError(NotifyType.NoProposalChosen, 'no acceptable phase-1 transform');
   const proposed = best.parsed.lifetimeSeconds ?? DEFAULT_PHASE1_LIFETIME;
   const effective = Math.min(proposed, p.maxLifetimeSeconds);
+  const t = best.parsed;
+  // Field by field rather than an object spread of `t` (measurably cheaper on every MM1).
   return {
-    ...best.parsed,
+    cipher: t.cipher,
+    keyBits: t.keyBits,
+    hash: t.hash,
+    group: t.group,
+    authMethod: t.authMethod,
+    lifetimeSeconds: t.lifetimeSeconds,
+    lifetimeKilobytes: t.lifetimeKilobytes,
     proposal: best.proposal,
     transform: best.transform,
     effectiveLifetimeSeconds: effective,
     capped: effective < proposed,
-    legacyGroup: LEGACY_GROUPS.includes(best.parsed.group.id),
+    legacyGroup: LEGACY_GROUPS.includes(t.group.id),
   };
 }
 

@@ -23,7 +23,7 @@ import type { Payload } from './codec/payloads.js';
 import type { Proposal } from './codec/sa.js';
 import type { EngineContext } from './context.js';
 import { sendTo } from './context.js';
-import { describeMode, espAttributes, readEspTransform } from './esp-policy.js';
+import { describeMode, espAttributes, espChoice, readEspTransform } from './esp-policy.js';
 import type { IkeSa, Phase2Exchange } from './ike-sa.js';
 import { NONCE_BYTES } from './main-mode.js';
 import { readLifetimes } from './policy.js';
@@ -101,7 +101,7 @@ export function initiateQm1(ctx: EngineContext, sa: IkeSa): Phase2Exchange {
   rest.push(ex.idci, ex.idcr);
   if (udp && sa.natT) rest.push(...natOaPayloads(sa, sa.local.address, sa.peer.address, sa.local.address));
   ex.offered = proposal;
-  const body = hashed(rest, (b) => quickModeHash1(sa.suite!.hash.name, sa.keys!.a, mid, b));
+  const body = hashed(sa, rest, (b) => quickModeHash1(sa.suite!.hash.name, sa.keys!.a, mid, b));
   const { data, lastBlock } = sa.sealBody(
     sa.head(ExchangeType.QuickMode, mid, 0),
     PayloadType.HASH,
@@ -169,8 +169,7 @@ export function initiatorQm2(
     const life = readLifetimes(decodeAttributes(n.data), IpsecAttr.SaLifeType, IpsecAttr.SaLifeDuration);
     if (life?.seconds !== undefined) lifetime = Math.min(lifetime, life.seconds);
   }
-  ex.choice = {
-    ...parsed,
+  ex.choice = espChoice(parsed, {
     proposal: prop,
     transform: t,
     peerSpi: prop.spi,
@@ -178,7 +177,7 @@ export function initiatorQm2(
     udpEncapsulation: mode.udp,
     effectiveLifetimeSeconds: lifetime,
     capped: false,
-  };
+  });
   ex.nr = nonce.data;
   ex.iv = lastBlock;
   const h3 = quickModeHash3(prf, sa.keys!.a, ex.messageId, ex.ni, ex.nr);

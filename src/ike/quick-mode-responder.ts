@@ -62,7 +62,7 @@ function checkIds(ctx: EngineContext, idci: IdPayload, idcr: IdPayload): IdPaylo
     throw new IkeNotifyError(NotifyType.InvalidIdInformation, `server port ${idcr.port} in IDcr`);
   }
   // Narrow the server side to udp/1701 (issue 4).
-  return { ...idcr, protocolId: UDP, port: ctx.cfg.l2tpPort };
+  return { type: idcr.type, idType: idcr.idType, protocolId: UDP, port: ctx.cfg.l2tpPort, data: idcr.data };
 }
 
 export function respondQm1(ctx: EngineContext, sa: IkeSa, header: IsakmpHeader, raw: Buffer): Phase2Exchange {
@@ -146,7 +146,7 @@ export function respondQm1(ctx: EngineContext, sa: IkeSa, header: IsakmpHeader, 
       ]),
     });
   }
-  const hash2 = hashed(rest, (b) => quickModeHash2(prf, sa.keys!.a, mid, ex.ni, b));
+  const hash2 = hashed(sa, rest, (b) => quickModeHash2(prf, sa.keys!.a, mid, ex.ni, b));
   const { data, lastBlock: next } = sa.sealBody(
     sa.head(ExchangeType.QuickMode, mid, 0),
     PayloadType.HASH,

@@ -10,22 +10,30 @@ import {
   idDataToAddress,
   type NatOaPayload,
 } from './codec/identification.js';
-import { encodePayloads, type Payload, type PayloadChain } from './codec/payloads.js';
+import { encodePayloadsInto, type Payload, type PayloadChain, payloadsLength } from './codec/payloads.js';
 import type { EngineContext } from './context.js';
 import type { EspChoice } from './esp-policy.js';
 import type { IkeSa, Phase2Exchange } from './ike-sa.js';
 
 export const UDP = 17;
 
-/** HASH payload followed by `rest`; the hash is computed over `rest`'s exact bytes (RFC 2409 s5.5). */
-export function hashed(rest: readonly Payload[], mac: (restBytes: Buffer) => Buffer): Buffer {
-  const restBytes = encodePayloads(rest);
-  const h = mac(restBytes);
-  const head = Buffer.alloc(4 + h.length);
-  head[0] = rest.length > 0 ? rest[0].type : PayloadType.None;
-  head.writeUInt16BE(head.length, 2);
-  h.copy(head, 4);
-  return Buffer.concat([head, restBytes]);
+/**
+ * HASH payload followed by `rest`; the hash is computed over `rest`'s exact bytes (RFC 2409 s5.5). The
+ * chain is laid out once, in a buffer already zero-padded to the SA's cipher block (what sealBody sends).
+ */
+export function hashed(sa: IkeSa, rest: readonly Payload[], mac: (restBytes: Buffer) => Buffer): Buffer {
+  const hashSize = sa.suite!.hash.size;
+  const headLength = 4 + hashSize;
+  const restLength = payloadsLength(rest);
+  const out = Buffer.allocUnsafe(sa.paddedLength(headLength + restLength));
+  out.fill(0, encodePayloadsInto(rest, out, headLength));
+  const h = mac(out.subarray(headLength, headLength + restLength));
+  if (h.length !== hashSize) throw new Error(`prf output of ${h.length} bytes, expected ${hashSize}`);
+  out[0] = rest.length > 0 ? rest[0].type : PayloadType.None;
+  out[1] = 0;
+  out.writeUInt16BE(headLength, 2);
+  out.set(h, 4);
+  return out;
 }
 
 export function afterHash(plain: Buffer, chain: PayloadChain): Buffer {
@@ -38,12 +46,12 @@ export function openPhase2(
   raw: Buffer,
   iv: Buffer,
 ): { chain: PayloadChain; plain: Buffer; lastBlock: Buffer; hash: Buffer } {
-  const r = sa.open(header, raw, iv);
-  const first = r.chain.payloads[0];
+  const { chain, plain, lastBlock } = sa.open(header, raw, iv);
+  const first = chain.payloads[0];
   if (!first || first.type !== PayloadType.HASH) {
     throw new IkeNotifyError(NotifyType.InvalidHashInformation, 'phase-2 message without leading HASH');
   }
-  return { ...r, hash: first.data };
+  return { chain, plain, lastBlock, hash: first.data };
 }
 
 export function phase2StartIv(sa: IkeSa, messageId: number): Buffer {
@@ -81,6 +89,9 @@ export function newExchange(
     tries: 0,
     expiresAt,
     installed: undefined,
+    // Present from the start so every exchange object keeps one shape.
+    pfsSecret: undefined,
+    offered: undefined,
   };
 }
 
@@ -99,9 +110,12 @@ export function selector(id: IdPayload | undefined): TrafficSelector | undefined
 }
 
 export function natOas(chain: PayloadChain): string[] {
-  return chain.payloads
-    .filter((p): p is NatOaPayload => p.type === PayloadType.NatOA || p.type === PayloadType.NatOADraft)
-    .map((p) => idDataToAddress(p.idType, p.address) ?? '');
+  const out: string[] = [];
+  for (const p of chain.payloads) {
+    if (p.type === PayloadType.NatOA || p.type === PayloadType.NatOADraft)
+      out.push(idDataToAddress(p.idType, p.address) ?? '');
+  }
+  return out;
 }
 
 export function splitKeys(choice: EspChoice, km: Buffer): EspKeys {
@@ -164,6 +178,7 @@ export function install(ctx: EngineContext, sa: IkeSa, params: ChildSaParams): v
   });
   ctx.counters.count('child-sa-installed');
   ctx.out.push({ type: 'install-sa', sa: params });
+  if (!ctx.log.isLevelEnabled('info')) return;
   ctx.log.info(
     {
       ike: sa.id,

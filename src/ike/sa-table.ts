@@ -7,6 +7,7 @@ import type { DeleteSaAction, IkeSaDownAction } from './actions.js';
 import type { IkeConfig } from './config.js';
 import type { EngineContext } from './context.js';
 import { type ChildSa, type IkeSa, ikeSaKey } from './ike-sa.js';
+import { retryRekey } from './timers.js';
 
 export class IkeSaTable {
   readonly byKey = new Map<string, IkeSa>();
@@ -17,6 +18,12 @@ export class IkeSaTable {
   readonly awaitingMm2 = new Map<string, IkeSa>();
   readonly childBySpiIn = new Map<number, IkeSa>();
   private readonly halfOpenBySource = new Map<string, number>();
+  /**
+   * Responder SAs not yet authenticated, oldest first (a Set keeps insertion order). Eviction under an MM1
+   * flood walks this, never the whole table: unauthenticated packets must not cost time in proportion to
+   * the number of established clients.
+   */
+  private readonly halfOpenResponders = new Set<IkeSa>();
   private readonly spisInUse = new Set<number>();
   halfOpenTotal = 0;
 
@@ -65,6 +72,7 @@ export class IkeSaTable {
     sa.mm1Key = mm1Key;
     sa.halfOpen = true;
     sa.halfOpenSource = source;
+    this.halfOpenResponders.add(sa);
     this.halfOpenTotal++;
     this.halfOpenBySource.set(source, (this.halfOpenBySource.get(source) ?? 0) + 1);
   }
@@ -72,6 +80,7 @@ export class IkeSaTable {
   clearHalfOpen(sa: IkeSa): void {
     if (!sa.halfOpen) return;
     sa.halfOpen = false;
+    this.halfOpenResponders.delete(sa);
     this.halfOpenTotal--;
     const src = sa.halfOpenSource ?? sa.peer.address;
     const n = (this.halfOpenBySource.get(src) ?? 1) - 1;
@@ -84,8 +93,8 @@ export class IkeSaTable {
    * round trip and so moves out of reach, while spoofed sources never do.
    */
   evictHalfOpen(ctx: EngineContext): boolean {
-    for (const sa of this.byKey.values()) {
-      if (sa.role === 'responder' && (sa.state === 'mm2' || sa.state === 'am2')) {
+    for (const sa of this.halfOpenResponders) {
+      if (sa.state === 'mm2' || sa.state === 'am2') {
         ctx.counters.count('half-open-evicted');
         this.removeSa(ctx, sa, undefined);
         return true;
@@ -120,18 +129,32 @@ export class IkeSaTable {
     }
   }
 
-  /** A peer deleting its ISAKMP SA after a phase-1 rekey keeps its ESP SAs: a newer IKE SA adopts them. */
+  /**
+   * A peer deleting its ISAKMP SA after a phase-1 rekey keeps its ESP SAs: a newer IKE SA adopts them
+   * (`preferred`, our own rekey's new SA, else the newest established one to the same peer).
+   */
   adoptOrDeleteChildren(
     ctx: EngineContext,
     sa: IkeSa,
     reason: DeleteSaAction['reason'] = 'peer-delete',
+    preferred?: IkeSa,
   ): void {
-    const heir = [...this.byKey.values()].find(
-      (o) => o !== sa && o.state === 'established' && samePeer(o, sa),
-    );
+    let heir = preferred?.state === 'established' && preferred !== sa ? preferred : undefined;
+    if (heir === undefined) {
+      for (const o of this.byKey.values()) {
+        if (o === sa || o.state !== 'established' || !samePeer(o, sa)) continue;
+        if (heir === undefined || (o.establishedAt ?? 0) >= (heir.establishedAt ?? 0)) heir = o;
+      }
+    }
     if (heir) {
       heir.children.push(...sa.children);
       for (const c of sa.children) this.childBySpiIn.set(c.params.spiIn, heir);
+      ctx.out.push({
+        type: 'children-adopted',
+        fromIkeSaId: sa.id,
+        toIkeSaId: heir.id,
+        spisIn: sa.children.map((c) => c.params.spiIn),
+      });
       sa.children.length = 0;
     } else {
       this.removeChildren(ctx, sa, sa.children.slice(), reason);
@@ -179,6 +202,24 @@ export class IkeSaTable {
     reason: IkeSaDownAction['reason'] | undefined,
     notify?: number,
   ): void {
+    let rekeyOf: string | undefined;
+    if (sa.rekeyOf !== undefined && sa.state !== 'established' && sa.state !== 'deleted') {
+      // A phase-1 rekey attempt ended without an SA: the old one serves on and tries again later.
+      rekeyOf = sa.rekeyOf;
+      const old = this.byId.get(sa.rekeyOf);
+      if (old?.rekeyedBy === sa.id) {
+        old.rekeyedBy = undefined;
+        retryRekey(this.cfg, old, ctx.now);
+        ctx.counters.count('ike-rekey-failed');
+        ctx.log.info({ ike: old.id, attempt: old.rekeyTries, reason }, 'phase-1 rekey attempt failed');
+      }
+    }
+    if (sa.rekeyedBy !== undefined) {
+      // The SA being replaced is gone (expired, deleted, dead) before its successor came up: stop that too.
+      const next = this.byId.get(sa.rekeyedBy);
+      sa.rekeyedBy = undefined;
+      if (next !== undefined && next.state !== 'established') this.removeSa(ctx, next, 'failed');
+    }
     this.clearHalfOpen(sa);
     for (const ex of sa.exchanges.values())
       if (ex.state !== 'done') this.spisInUse.delete(ex.spiIn.readUInt32BE(0));
@@ -192,11 +233,13 @@ export class IkeSaTable {
     this.awaitingMm2.delete(sa.ckyI.toString('hex'));
     if (sa.mm1Key) this.byMm1.delete(sa.mm1Key);
     if (reason && (sa.establishedAt !== undefined || sa.role === 'initiator')) {
-      ctx.out.push(
-        notify === undefined
-          ? { type: 'ike-sa-down', ikeSaId: sa.id, reason }
-          : { type: 'ike-sa-down', ikeSaId: sa.id, reason, notify },
-      );
+      ctx.out.push({
+        type: 'ike-sa-down',
+        ikeSaId: sa.id,
+        reason,
+        ...(notify === undefined ? {} : { notify }),
+        ...(rekeyOf === undefined ? {} : { rekeyOf }),
+      });
     }
   }
 }

@@ -85,6 +85,15 @@ export const fileConfigSchema = z.strictObject({
       dpdTimeout: seconds.optional(),
       halfOpenPerSource: count.optional(),
       halfOpenTotal: count.optional(),
+      /** RSA signatures (RFC 2409 section 5.1): PEM paths of our certificate (+ chain), key, trusted CAs. */
+      certificate: z.string().min(1).optional(),
+      privateKey: z.string().min(1).optional(),
+      caCertificates: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).optional(),
+      /** Phase-1 authentication: default psk, plus rsa-sig when a certificate is configured. */
+      authMethods: z
+        .array(z.enum(['psk', 'rsa-sig']))
+        .min(1)
+        .optional(),
     })
     .optional(),
   esp: z

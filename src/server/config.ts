@@ -14,6 +14,8 @@ import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml
 import type { ZodError } from 'zod';
 import type { RadiusServerEndpoint } from '../aaa/radius/radius-client.js';
 import type { CipherName, DhGroupId, HashName, IntegrityName } from '../crypto/registry.js';
+import { resolveIkeAuth } from '../ike/auth/credential-files.js';
+import type { CertCredentials } from '../ike/auth/credentials.js';
 import { cidrContains, ipv4ToInt, isIpv4, parseCidr } from '../net/ipv4-address.js';
 import type { AuthMethod } from '../ppp/auth-protocol.js';
 import { type Rng, systemRng } from '../util/clock.js';
@@ -74,6 +76,10 @@ export interface ServerConfig {
     readonly dpdTimeoutSeconds: number;
     readonly halfOpenPerSource: number | undefined;
     readonly halfOpenTotal: number | undefined;
+    /** RSA signature credentials (ike.certificate/privateKey/caCertificates), read at start-up. */
+    readonly certificates: CertCredentials | undefined;
+    /** Accepted phase-1 authentication methods (RFC 2409 Appendix A numbers). */
+    readonly authMethods: readonly number[];
   };
   readonly esp: {
     readonly suites: readonly EspSuite[] | undefined;
@@ -470,6 +476,8 @@ export function buildConfig(file: FileConfig, opts: LoadConfigOptions = {}): Ser
     });
 
   const radius = radiusConfig(file.radius, warnings);
+  const ikeAuth = resolveIkeAuth(file.ike ?? {});
+  for (const i of ikeAuth.issues) issues.push({ key: `ike.${i.key}`, message: i.message });
 
   if (issues.length > 0) throw new ConfigError(issues);
 
@@ -493,6 +501,8 @@ export function buildConfig(file: FileConfig, opts: LoadConfigOptions = {}): Ser
       dpdTimeoutSeconds: file.ike?.dpdTimeout ?? 120,
       halfOpenPerSource: file.ike?.halfOpenPerSource,
       halfOpenTotal: file.ike?.halfOpenTotal,
+      certificates: ikeAuth.credentials,
+      authMethods: ikeAuth.authMethods,
     },
     esp: {
       suites: file.esp?.suites?.map(parseEspSuite),

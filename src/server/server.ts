@@ -67,6 +67,7 @@ export function ikeConfigFor(cfg: ServerConfig, rawEspAvailable: boolean): IkeCo
     ...(cfg.ike.groups ? { groups: cfg.ike.groups } : {}),
     ...(cfg.ike.prefer ? { prefer: cfg.ike.prefer } : {}),
     ...(cfg.ike.maxLifetimeSeconds ? { maxLifetimeSeconds: cfg.ike.maxLifetimeSeconds } : {}),
+    authMethods: cfg.ike.authMethods,
   };
   const esp: EspPolicy = {
     ...DEFAULT_ESP_POLICY,
@@ -88,6 +89,7 @@ export function ikeConfigFor(cfg: ServerConfig, rawEspAvailable: boolean): IkeCo
     dpdTries: Math.max(1, Math.ceil((cfg.ike.dpdTimeoutSeconds * 1000) / DPD_RETRY_MS)),
     ...(cfg.ike.halfOpenPerSource ? { halfOpenPerSource: cfg.ike.halfOpenPerSource } : {}),
     ...(cfg.ike.halfOpenTotal ? { halfOpenTotal: cfg.ike.halfOpenTotal } : {}),
+    ...(cfg.ike.certificates ? { certificates: cfg.ike.certificates } : {}),
   };
 }
 

@@ -1,7 +1,13 @@
+import { p256, p384, p521 } from '@noble/curves/nist.js';
 import { describe, expect, it } from 'vitest';
 import { backend } from '../../src/crypto/backend.js';
 import { bigIntToBytes } from '../../src/crypto/bytes.js';
-import { dhKeyPairFromPrivate, generateDhKeyPair, validateDhPublic } from '../../src/crypto/dh.js';
+import {
+  dhKeyPairFromPrivate,
+  generateDhKeyPair,
+  generateDhPrivateKey,
+  validateDhPublic,
+} from '../../src/crypto/dh.js';
 import { CryptoError } from '../../src/crypto/errors.js';
 import { modpPrime } from '../../src/crypto/modp-groups.js';
 import { DH_GROUPS, type DhGroupId } from '../../src/crypto/registry.js';
@@ -91,6 +97,31 @@ describe('Diffie-Hellman key pairs', () => {
       }
     }
     expect(found).toBe(true);
+  });
+
+  it('ECP private keys are drawn from [1, n-1] by rejection: 0, n and above are redrawn (RFC 5903 section 7)', () => {
+    for (const [group, curve, len] of [
+      [19, p256, 32],
+      [20, p384, 48],
+      [21, p521, 66],
+    ] as const) {
+      const n = curve.Point.CURVE().n;
+      const candidates = [
+        Buffer.alloc(len), // 0: redrawn
+        bigIntToBytes(n, len), // n: redrawn
+        bigIntToBytes(n + 1n, len), // above n: redrawn
+        bigIntToBytes(5n, len), // leading zero bytes, small but valid
+      ];
+      let draws = 0;
+      const rng = (k: number): Buffer => {
+        expect(k).toBe(len);
+        return Buffer.from(candidates[draws++]);
+      };
+      expect(generateDhPrivateKey(group, rng)).toEqual(bigIntToBytes(5n, len));
+      expect(draws).toBe(4);
+      const top = bigIntToBytes(n - 1n, len);
+      expect(generateDhPrivateKey(group, () => Buffer.from(top))).toEqual(top);
+    }
   });
 
   it('rejects an unknown group with CryptoError(unsupported)', () => {

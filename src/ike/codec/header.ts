@@ -55,9 +55,13 @@ export function decodeHeader(buf: Buffer): IsakmpHeader {
       NotifyType.UnequalPayloadLengths,
     );
   }
+  // The cookies are copies (an SA keeps them; the datagram may be the caller's to reuse): one 16-byte copy
+  // viewed twice.
+  const cookies = Buffer.allocUnsafe(16);
+  buf.copy(cookies, 0, 0, 16);
   return {
-    initiatorCookie: Buffer.from(buf.subarray(0, 8)),
-    responderCookie: Buffer.from(buf.subarray(8, 16)),
+    initiatorCookie: cookies.subarray(0, 8),
+    responderCookie: cookies.subarray(8, 16),
     nextPayload: buf[16],
     version,
     exchangeType: buf[18],

@@ -21,12 +21,18 @@ export interface NatOaPayload {
 }
 
 export function encodeIdBody(p: IdPayload): Buffer {
-  const b = Buffer.alloc(4 + p.data.length);
-  b[0] = p.idType;
-  b[1] = p.protocolId;
-  b.writeUInt16BE(p.port, 2);
-  p.data.copy(b, 4);
+  const b = Buffer.allocUnsafe(4 + p.data.length);
+  encodeIdBodyInto(p, b, 0);
   return b;
+}
+
+/** Writes the body at `off`; returns the offset after it (4 + data bytes). */
+export function encodeIdBodyInto(p: IdPayload, b: Buffer, off: number): number {
+  b[off] = p.idType;
+  b[off + 1] = p.protocolId;
+  b.writeUInt16BE(p.port, off + 2);
+  b.set(p.data, off + 4);
+  return off + 4 + p.data.length;
 }
 
 /** Fixed data lengths per ID type (RFC 2407 section 4.6.2.2 to .12); variable types are only non-empty. */
@@ -56,9 +62,18 @@ export function decodeIdBody(body: Buffer): IdPayload {
 
 export function encodeNatOaBody(p: NatOaPayload): Buffer {
   const b = Buffer.alloc(4 + p.address.length);
-  b[0] = p.idType;
-  p.address.copy(b, 4);
+  encodeNatOaBodyInto(p, b, 0);
   return b;
+}
+
+/** Writes the body at `off` (three reserved zero bytes after the ID type); returns the offset after it. */
+export function encodeNatOaBodyInto(p: NatOaPayload, b: Buffer, off: number): number {
+  b[off] = p.idType;
+  b[off + 1] = 0;
+  b[off + 2] = 0;
+  b[off + 3] = 0;
+  b.set(p.address, off + 4);
+  return off + 4 + p.address.length;
 }
 
 export function decodeNatOaBody(body: Buffer, type: NatOaPayload['type']): NatOaPayload {
@@ -74,6 +89,20 @@ export function decodeNatOaBody(body: Buffer, type: NatOaPayload['type']): NatOa
 
 /** An address in ID form: ID_IPV4_ADDR or ID_IPV6_ADDR data bytes. */
 export function addressToIdData(address: string): { idType: number; data: Buffer } {
+  const v = parsedAddress(address);
+  // A copy: callers may keep or hand out the bytes.
+  return { idType: v.idType, data: Buffer.from(v.data) };
+}
+
+/**
+ * The address bytes of `address` without a copy, for hashing them on the spot (RFC 3947 NAT-D): the
+ * buffer is shared by every caller, so it must never be kept or written.
+ */
+export function addressBytesShared(address: string): Buffer {
+  return parsedAddress(address).data;
+}
+
+function parsedAddress(address: string): { idType: number; data: Buffer } {
   let v = parsed.get(address);
   if (!v) {
     if (isIPv4(address)) v = { idType: IdType.Ipv4Addr, data: Buffer.from(address.split('.').map(Number)) };
@@ -82,8 +111,7 @@ export function addressToIdData(address: string): { idType: number; data: Buffer
     if (parsed.size >= 1024) parsed.clear();
     parsed.set(address, v);
   }
-  // A copy: callers may keep or hand out the bytes.
-  return { idType: v.idType, data: Buffer.from(v.data) };
+  return v;
 }
 
 /** Parsed addresses (a server sees few distinct ones; the bound keeps a scan from growing it). */

@@ -7,10 +7,11 @@ import { IkeDecodeError } from './errors.js';
 import { decodeHeader, encodeHeaderInto, type IsakmpHeader } from './header.js';
 import {
   decodePayloads,
-  encodePayloads,
+  encodePayloadsInto,
   firstPayloadType,
   type Payload,
   type PayloadChain,
+  payloadsLength,
 } from './payloads.js';
 
 export interface MessageHead {
@@ -28,9 +29,32 @@ export interface DecodedMessage {
   readonly body: Buffer;
 }
 
-/** Frames `body` (already a payload chain, possibly encrypted) with a header. */
-export function frameMessage(head: MessageHead, nextPayload: number, body: Buffer): Buffer {
+/**
+ * Frames `body` (already a payload chain, possibly encrypted) with a header; `extraFlags` are or-ed into
+ * the head's flags (the Encryption bit of a sealed message).
+ */
+export function frameMessage(head: MessageHead, nextPayload: number, body: Buffer, extraFlags = 0): Buffer {
   const out = Buffer.allocUnsafe(HEADER_LENGTH + body.length);
+  writeHead(head, nextPayload, head.flags | extraFlags, out);
+  out.set(body, HEADER_LENGTH);
+  return out;
+}
+
+/**
+ * A clear message, its payloads encoded straight after the header in one buffer. The buffer comes from
+ * Node's pool uninitialised: the header and the chain encoders write every byte of it (the in-place
+ * encoders are tested into dirty buffers), and an unpooled zeroed buffer costs several times more.
+ */
+export function encodeMessage(head: MessageHead, payloads: readonly Payload[]): Buffer {
+  const out = Buffer.allocUnsafe(HEADER_LENGTH + payloadsLength(payloads));
+  writeHead(head, firstPayloadType(payloads), head.flags, out);
+  // Never send a byte the encoders did not write (it would be whatever the pool held before).
+  if (encodePayloadsInto(payloads, out, HEADER_LENGTH) !== out.length)
+    throw new Error('payload length mismatch');
+  return out;
+}
+
+function writeHead(head: MessageHead, nextPayload: number, flags: number, out: Buffer): void {
   encodeHeaderInto(
     {
       initiatorCookie: head.initiatorCookie,
@@ -38,18 +62,12 @@ export function frameMessage(head: MessageHead, nextPayload: number, body: Buffe
       nextPayload,
       version: ISAKMP_VERSION,
       exchangeType: head.exchangeType,
-      flags: head.flags,
+      flags,
       messageId: head.messageId,
       length: out.length,
     },
     out,
   );
-  body.copy(out, HEADER_LENGTH);
-  return out;
-}
-
-export function encodeMessage(head: MessageHead, payloads: readonly Payload[]): Buffer {
-  return frameMessage(head, firstPayloadType(payloads), encodePayloads(payloads));
 }
 
 /** Decodes a clear-text message; an encrypted one is refused here (its body needs the SA's keys). */

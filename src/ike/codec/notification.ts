@@ -24,13 +24,19 @@ export interface DeletePayload {
 
 export function encodeNotifyBody(p: NotifyPayload): Buffer {
   const b = Buffer.alloc(8 + p.spi.length + p.data.length);
-  b.writeUInt32BE(p.doi, 0);
-  b[4] = p.protocolId;
-  b[5] = p.spi.length;
-  b.writeUInt16BE(p.notifyType, 6);
-  p.spi.copy(b, 8);
-  p.data.copy(b, 8 + p.spi.length);
+  encodeNotifyBodyInto(p, b, 0);
   return b;
+}
+
+/** Writes the body at `off`; returns the offset after it. */
+export function encodeNotifyBodyInto(p: NotifyPayload, b: Buffer, off: number): number {
+  b.writeUInt32BE(p.doi, off);
+  b[off + 4] = p.protocolId;
+  b[off + 5] = p.spi.length;
+  b.writeUInt16BE(p.notifyType, off + 6);
+  b.set(p.spi, off + 8);
+  b.set(p.data, off + 8 + p.spi.length);
+  return off + 8 + p.spi.length + p.data.length;
 }
 
 export function decodeNotifyBody(body: Buffer): NotifyPayload {
@@ -49,15 +55,23 @@ export function decodeNotifyBody(body: Buffer): NotifyPayload {
 
 export function encodeDeleteBody(p: DeletePayload): Buffer {
   const b = Buffer.alloc(8 + p.spiSize * p.spis.length);
-  b.writeUInt32BE(p.doi, 0);
-  b[4] = p.protocolId;
-  b[5] = p.spiSize;
-  b.writeUInt16BE(p.spis.length, 6);
-  p.spis.forEach((s, i) => {
-    if (s.length !== p.spiSize) throw new RangeError('SPI size mismatch in delete');
-    s.copy(b, 8 + i * p.spiSize);
-  });
+  encodeDeleteBodyInto(p, b, 0);
   return b;
+}
+
+/** Writes the body at `off`; returns the offset after it. */
+export function encodeDeleteBodyInto(p: DeletePayload, b: Buffer, off: number): number {
+  b.writeUInt32BE(p.doi, off);
+  b[off + 4] = p.protocolId;
+  b[off + 5] = p.spiSize;
+  b.writeUInt16BE(p.spis.length, off + 6);
+  let o = off + 8;
+  for (const s of p.spis) {
+    if (s.length !== p.spiSize) throw new RangeError('SPI size mismatch in delete');
+    b.set(s, o);
+    o += p.spiSize;
+  }
+  return o;
 }
 
 export function decodeDeleteBody(body: Buffer): DeletePayload {

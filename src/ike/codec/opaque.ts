@@ -26,17 +26,30 @@ export interface CertPayload {
   readonly data: Buffer;
 }
 
-/** Length bounds per RFC: nonces 8..256 bytes (RFC 2409 section 5), every other opaque value non-empty. */
-export function decodeOpaqueBody(body: Buffer, type: OpaqueType): OpaquePayload {
+/**
+ * Length bounds per RFC: nonces 8..256 bytes (RFC 2409 section 5), every other opaque value non-empty.
+ * The value is a copy unless `copy` is false: only for a buffer the caller owns outright (a decrypted
+ * body), never for a received datagram the caller may reuse.
+ */
+export function decodeOpaqueBody(body: Buffer, type: OpaqueType, copy = true): OpaquePayload {
   if (type === PayloadType.NONCE && (body.length < 8 || body.length > 256)) {
     throw new IkeDecodeError(`nonce of ${body.length} bytes`);
   }
   if (body.length === 0) throw new IkeDecodeError(`empty payload of type ${type}`);
-  return { type, data: Buffer.from(body) };
+  return { type, data: copy ? Buffer.from(body) : body };
 }
 
 export function encodeCertBody(p: CertPayload): Buffer {
-  return Buffer.concat([Buffer.from([p.encoding]), p.data]);
+  const b = Buffer.alloc(1 + p.data.length);
+  encodeCertBodyInto(p, b, 0);
+  return b;
+}
+
+/** Writes the body (encoding byte, then the data) at `off`; returns the offset after it. */
+export function encodeCertBodyInto(p: CertPayload, b: Buffer, off: number): number {
+  b[off] = p.encoding;
+  b.set(p.data, off + 1);
+  return off + 1 + p.data.length;
 }
 
 export function decodeCertBody(body: Buffer, type: CertPayload['type']): CertPayload {

@@ -9,7 +9,9 @@ import {
   decodeIdBody,
   decodeNatOaBody,
   encodeIdBody,
+  encodeIdBodyInto,
   encodeNatOaBody,
+  encodeNatOaBodyInto,
   type IdPayload,
   type NatOaPayload,
 } from './identification.js';
@@ -18,7 +20,9 @@ import {
   decodeDeleteBody,
   decodeNotifyBody,
   encodeDeleteBody,
+  encodeDeleteBodyInto,
   encodeNotifyBody,
+  encodeNotifyBodyInto,
   type NotifyPayload,
 } from './notification.js';
 import {
@@ -26,9 +30,10 @@ import {
   decodeCertBody,
   decodeOpaqueBody,
   encodeCertBody,
+  encodeCertBodyInto,
   type OpaquePayload,
 } from './opaque.js';
-import { decodeSaBody, encodeSaBody, type SaPayload } from './sa.js';
+import { decodeSaBody, encodeSaBody, encodeSaBodyInto, type SaPayload, saBodyLength } from './sa.js';
 
 export type Payload =
   | SaPayload
@@ -63,7 +68,53 @@ export function encodePayloadBody(p: Payload): Buffer {
   }
 }
 
-export function decodePayloadBody(type: number, body: Buffer): Payload {
+/** The body length `encodePayloadBody` would produce, without encoding it. */
+export function payloadBodyLength(p: Payload): number {
+  switch (p.type) {
+    case PayloadType.SA:
+      return saBodyLength(p);
+    case PayloadType.ID:
+      return 4 + p.data.length;
+    case PayloadType.NatOA:
+    case PayloadType.NatOADraft:
+      return 4 + p.address.length;
+    case PayloadType.N:
+      return 8 + p.spi.length + p.data.length;
+    case PayloadType.D:
+      return 8 + p.spiSize * p.spis.length;
+    case PayloadType.CERT:
+    case PayloadType.CR:
+      return 1 + p.data.length;
+    default:
+      return p.data.length;
+  }
+}
+
+/** Writes the body of `p` at `off` (same bytes as encodePayloadBody); returns the offset after it. */
+export function encodePayloadBodyInto(p: Payload, b: Buffer, off: number): number {
+  switch (p.type) {
+    case PayloadType.SA:
+      return encodeSaBodyInto(p, b, off);
+    case PayloadType.ID:
+      return encodeIdBodyInto(p, b, off);
+    case PayloadType.NatOA:
+    case PayloadType.NatOADraft:
+      return encodeNatOaBodyInto(p, b, off);
+    case PayloadType.N:
+      return encodeNotifyBodyInto(p, b, off);
+    case PayloadType.D:
+      return encodeDeleteBodyInto(p, b, off);
+    case PayloadType.CERT:
+    case PayloadType.CR:
+      return encodeCertBodyInto(p, b, off);
+    default:
+      b.set(p.data, off);
+      return off + p.data.length;
+  }
+}
+
+/** `copy` false: opaque values are views of `body` (see decodeOpaqueBody: owned buffers only). */
+export function decodePayloadBody(type: number, body: Buffer, copy = true): Payload {
   switch (type) {
     case PayloadType.SA:
       return decodeSaBody(body);
@@ -86,29 +137,44 @@ export function decodePayloadBody(type: number, body: Buffer): Payload {
     case PayloadType.VID:
     case PayloadType.NatD:
     case PayloadType.NatDDraft:
-      return decodeOpaqueBody(body, type);
+      return decodeOpaqueBody(body, type, copy);
     default:
       throw new IkeDecodeError(`payload type ${type}`, NotifyType.InvalidPayloadType);
   }
 }
 
-/** Encodes a chain; returns the bytes and the type of the first payload (for the ISAKMP header). */
+/** Encodes a chain (the ISAKMP header names the first payload's type: firstPayloadType). */
 export function encodePayloads(payloads: readonly Payload[]): Buffer {
-  const bodies = payloads.map(encodePayloadBody);
-  let len = 0;
-  for (const b of bodies) len += GENERIC_HEADER_LENGTH + b.length;
-  const out = Buffer.alloc(len);
-  let off = 0;
-  bodies.forEach((body, i) => {
-    const total = GENERIC_HEADER_LENGTH + body.length;
-    if (total > 0xffff) throw new RangeError('payload longer than 65535 bytes');
-    out[off] = i + 1 < payloads.length ? payloads[i + 1].type : PayloadType.None;
-    out[off + 1] = 0;
-    out.writeUInt16BE(total, off + 2);
-    body.copy(out, off + GENERIC_HEADER_LENGTH);
-    off += total;
-  });
+  // Uninitialised is safe: encodePayloadsInto writes every byte (tested into dirty buffers).
+  const out = Buffer.allocUnsafe(payloadsLength(payloads));
+  if (encodePayloadsInto(payloads, out, 0) !== out.length) throw new Error('payload length mismatch');
   return out;
+}
+
+/** The encoded length of a chain: every generic header and body. */
+export function payloadsLength(payloads: readonly Payload[]): number {
+  let len = 0;
+  for (let i = 0; i < payloads.length; i++) len += GENERIC_HEADER_LENGTH + payloadBodyLength(payloads[i]);
+  return len;
+}
+
+/**
+ * Writes a chain at `off`, each body straight into `out` (no buffer per payload); `out` must hold
+ * payloadsLength(payloads) bytes from `off`. Returns the offset after the last payload.
+ */
+export function encodePayloadsInto(payloads: readonly Payload[], out: Buffer, off: number): number {
+  for (let i = 0; i < payloads.length; i++) {
+    const p = payloads[i];
+    const start = off;
+    const end = encodePayloadBodyInto(p, out, start + GENERIC_HEADER_LENGTH);
+    const total = end - start;
+    if (total > 0xffff) throw new RangeError('payload longer than 65535 bytes');
+    out[start] = i + 1 < payloads.length ? payloads[i + 1].type : PayloadType.None;
+    out[start + 1] = 0;
+    out.writeUInt16BE(total, start + 2);
+    off = end;
+  }
+  return off;
 }
 
 export function firstPayloadType(payloads: readonly Payload[]): number {
@@ -126,8 +192,15 @@ export interface PayloadChain {
 /**
  * Decodes a chain starting with `firstType`. Every length is checked against what remains; bytes after
  * the last payload are refused unless `allowTrailing` (the padding of an encrypted body, RFC 2408 s3.1).
+ * `owned`: `buf` is the caller's own (a decrypted body nobody else holds), so opaque values (HASH, NONCE,
+ * KE, …) may be views of it instead of copies.
  */
-export function decodePayloads(firstType: number, buf: Buffer, allowTrailing = false): PayloadChain {
+export function decodePayloads(
+  firstType: number,
+  buf: Buffer,
+  allowTrailing = false,
+  owned = false,
+): PayloadChain {
   const payloads: Payload[] = [];
   const offsets: number[] = [];
   let off = 0;
@@ -140,7 +213,7 @@ export function decodePayloads(firstType: number, buf: Buffer, allowTrailing = f
       throw new IkeDecodeError(`payload length ${len} with ${buf.length - off} bytes left`);
     }
     offsets.push(off);
-    payloads.push(decodePayloadBody(next, buf.subarray(off + GENERIC_HEADER_LENGTH, off + len)));
+    payloads.push(decodePayloadBody(next, buf.subarray(off + GENERIC_HEADER_LENGTH, off + len), !owned));
     next = buf[off];
     off += len;
   }

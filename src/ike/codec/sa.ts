@@ -41,36 +41,56 @@ function proposalLength(p: Proposal): number {
   return n;
 }
 
-export function encodeSaBody(sa: SaPayload): Buffer {
+/** The encoded body length: DOI, situation and every proposal with its transforms. */
+export function saBodyLength(sa: SaPayload): number {
   let len = 8;
   for (const p of sa.proposals) len += proposalLength(p);
-  const b = Buffer.alloc(len);
-  b.writeUInt32BE(sa.doi, 0);
-  b.writeUInt32BE(sa.situation, 4);
-  let off = 8;
-  sa.proposals.forEach((p, i) => {
+  return len;
+}
+
+export function encodeSaBody(sa: SaPayload): Buffer {
+  // Uninitialised is safe: encodeSaBodyInto writes every byte, reserved ones included.
+  const b = Buffer.allocUnsafe(saBodyLength(sa));
+  if (encodeSaBodyInto(sa, b, 0) !== b.length) throw new Error('SA length mismatch');
+  return b;
+}
+
+/** Writes the body at `off` (reserved bytes zeroed); returns the offset after it. */
+export function encodeSaBodyInto(sa: SaPayload, b: Buffer, start: number): number {
+  b.writeUInt32BE(sa.doi, start);
+  b.writeUInt32BE(sa.situation, start + 4);
+  let off = start + 8;
+  const props = sa.proposals;
+  for (let i = 0; i < props.length; i++) {
+    const p = props[i];
     const plen = proposalLength(p);
     if (plen > 0xffff || p.spi.length > 255 || p.transforms.length > 255) {
       throw new RangeError('proposal too large');
     }
-    b[off] = i + 1 < sa.proposals.length ? PayloadType.Proposal : PayloadType.None;
+    b[off] = i + 1 < props.length ? PayloadType.Proposal : PayloadType.None;
+    b[off + 1] = 0;
     b.writeUInt16BE(plen, off + 2);
     b[off + 4] = p.number;
     b[off + 5] = p.protocolId;
     b[off + 6] = p.spi.length;
     b[off + 7] = p.transforms.length;
-    p.spi.copy(b, off + 8);
+    b.set(p.spi, off + 8);
     let toff = off + 8 + p.spi.length;
-    p.transforms.forEach((t, j) => {
-      b[toff] = j + 1 < p.transforms.length ? PayloadType.Transform : PayloadType.None;
+    const ts = p.transforms;
+    for (let j = 0; j < ts.length; j++) {
+      const t = ts[j];
+      b[toff] = j + 1 < ts.length ? PayloadType.Transform : PayloadType.None;
+      b[toff + 1] = 0;
       b.writeUInt16BE(transformLength(t), toff + 2);
       b[toff + 4] = t.number;
       b[toff + 5] = t.id;
+      b[toff + 6] = 0;
+      b[toff + 7] = 0;
       toff = encodeAttributesInto(t.attributes, b, toff + 8);
-    });
+    }
     off += plen;
-  });
-  return b;
+  }
+  return off;
 }
 
 /**
