@@ -1,17 +1,23 @@
 /**
- * `l2tpsec connect --server ADDR --psk KEY --user U --password P [--tun NAME] [--route CIDR]`: the built-in
- * client, in the foreground until SIGINT/SIGTERM (clean teardown) or until the server ends the session.
+ * `l2tpsec connect --server ADDR (--psk KEY | --cert C --key K --ca CA) --user U --password P [--tun NAME]`:
+ * the built-in client, in the foreground until SIGINT/SIGTERM (clean teardown) or until the server ends the session.
  * Exit status: 0 after a clean teardown, 1 when the connection failed (the message names the stage).
  */
+
+import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { ConnectError, L2tpsecClient } from '../client/client.js';
+import { type CertCredentials, certCredentialsFromPem } from '../ike/auth/credentials.js';
 import type { AuthMethod } from '../ppp/auth-protocol.js';
 import { AUTH_METHODS } from '../ppp/auth-protocol.js';
 import { createLogger } from '../util/log.js';
 
 interface ConnectCliOptions {
   server: string;
-  psk: string;
+  psk?: string;
+  cert?: string;
+  key?: string;
+  ca?: string;
   user: string;
   password: string;
   tun?: string;
@@ -28,7 +34,10 @@ export function register(program: Command): void {
     .command('connect')
     .description('connect to an L2TP/IPsec server and carry traffic through a TUN (foreground)')
     .requiredOption('--server <addr>', 'server IPv4 address')
-    .requiredOption('--psk <key>', 'IPsec pre-shared key')
+    .option('--psk <key>', 'IPsec pre-shared key (or --cert, --key and --ca)')
+    .option('--cert <file>', 'our X.509 certificate (PEM, chain after it): RSA-signature authentication')
+    .option('--key <file>', "our certificate's RSA private key (PEM)")
+    .option('--ca <file>', 'CA certificate(s) (PEM) the server certificate must chain to')
     .requiredOption('--user <name>', 'PPP user name')
     .requiredOption('--password <password>', 'PPP password')
     .option('--tun <name>', 'TUN interface name (default l2tpsec%d)')
@@ -46,6 +55,9 @@ export function register(program: Command): void {
       const log = createLogger({ level: opts.logLevel });
       const say = (event: string, fields: Record<string, unknown>, text: string) =>
         process.stdout.write(opts.json ? `${JSON.stringify({ event, ...fields })}\n` : `${text}\n`);
+      const certificates = clientCertificates(opts);
+      if (opts.psk === undefined && certificates === undefined)
+        throw new Error('give --psk, or --cert, --key and --ca for certificate authentication');
       let authMethods: AuthMethod[] | undefined;
       if (opts.auth) {
         authMethods = opts.auth.split(',').map((m) => m.trim()) as AuthMethod[];
@@ -67,7 +79,8 @@ export function register(program: Command): void {
       try {
         client = await L2tpsecClient.connect({
           server: opts.server,
-          psk: opts.psk,
+          psk: opts.psk ?? '',
+          ...(certificates ? { certificates } : {}),
           user: opts.user,
           password: opts.password,
           ...(opts.tun ? { tunName: opts.tun } : {}),
@@ -109,6 +122,19 @@ export function register(program: Command): void {
       process.off('SIGINT', stop);
       process.off('SIGTERM', stop);
     });
+}
+
+/** --cert, --key and --ca go together: all three or none. */
+function clientCertificates(opts: ConnectCliOptions): CertCredentials | undefined {
+  const given = [opts.cert, opts.key, opts.ca].filter((v) => v !== undefined).length;
+  if (given === 0) return undefined;
+  if (opts.cert === undefined || opts.key === undefined || opts.ca === undefined)
+    throw new Error('--cert, --key and --ca go together');
+  return certCredentialsFromPem({
+    certificate: readFileSync(opts.cert, 'utf8'),
+    privateKey: readFileSync(opts.key, 'utf8'),
+    caCertificates: readFileSync(opts.ca, 'utf8'),
+  });
 }
 
 function positiveSeconds(value: string): number {

@@ -4,9 +4,11 @@
  * edges; once IPCP is up, a TUN carries the assigned address with a route to the server's tunnel address
  * (and any extra routes asked for).
  */
+
 import { createSocket } from 'node:dgram';
 import type { EndpointEvent } from '../endpoint/vpn-endpoint.js';
 import { VpnEndpoint } from '../endpoint/vpn-endpoint.js';
+import type { CertCredentials } from '../ike/auth/credentials.js';
 import { NotifyType } from '../ike/codec/constants.js';
 import type { InitiatorSuite } from '../ike/config.js';
 import type { EspSuiteChoice } from '../ike/esp-policy.js';
@@ -33,6 +35,11 @@ export interface ConnectOptions {
    * responder's RESPONDER-LIFETIME), so the connection outlives it.
    */
   readonly ikeLifetimeSeconds?: number;
+  /**
+   * X.509 credentials: Main Mode then proposes RSA-signature authentication (RFC 2409 section 5.1) instead
+   * of the pre-shared key.
+   */
+  readonly certificates?: CertCredentials;
   /** Give up when the session is not up after this long (default 30 s). */
   readonly timeoutMs?: number;
   readonly mtu?: number;
@@ -217,6 +224,7 @@ export class L2tpsecClient {
           ...(opts.ikeSuites ? { initiatorSuites: opts.ikeSuites } : {}),
           ...(opts.espSuites ? { initiatorEsp: opts.espSuites } : {}),
           ...(opts.ikeLifetimeSeconds ? { initiatorLifetimeSeconds: opts.ikeLifetimeSeconds } : {}),
+          ...(opts.certificates ? { certificates: opts.certificates } : {}),
         },
         l2tp: { acceptTunnels: false },
         transport: this.transport,

@@ -6,16 +6,19 @@
  *   node dist/src/ike/dev-responder.js --address 10.1.0.1 --psk secret [--aggressive] [--no-force-encap]
  */
 import { createSocket, type Socket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { isIPv6 } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createLogger, type Logger } from '../util/log.js';
 import type { ChildSaParams, IkeAction } from './actions.js';
+import { certCredentialsFromPem } from './auth/credentials.js';
+import { AuthMethod } from './codec/constants.js';
 import type { IkeConfigInput } from './config.js';
 import { IkeEngine } from './engine.js';
 import { DEFAULT_ESP_POLICY } from './esp-policy.js';
 import { NON_ESP_MARKER } from './natt.js';
-import { DEFAULT_PHASE1_POLICY, withMd5 } from './policy.js';
+import { DEFAULT_PHASE1_POLICY, type Phase1Policy, withMd5 } from './policy.js';
 
 export interface IkeResponderOptions {
   address: string;
@@ -121,6 +124,7 @@ function printEvent(a: Exclude<IkeAction, { type: 'send' }>): void {
         suite: a.suite,
         client: a.clientFamily,
         natT: a.natT,
+        ...(a.peerIdentity === undefined ? {} : { peerIdentity: a.peerIdentity }),
       };
       break;
     case 'install-sa':
@@ -159,6 +163,11 @@ function printEvent(a: Exclude<IkeAction, { type: 'send' }>): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
 }
 
+/** With certificates the responder takes RSA signatures (method 3) besides the PSK. */
+function withSignatures(p: Phase1Policy, certificates: boolean): Phase1Policy {
+  return certificates ? { ...p, authMethods: [AuthMethod.PreSharedKey, AuthMethod.RsaSignature] } : p;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -169,11 +178,15 @@ async function main(): Promise<void> {
       md5: { type: 'boolean', default: false },
       'raw-esp': { type: 'boolean', default: false },
       'dpd-idle': { type: 'string' },
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      ca: { type: 'string' },
     },
   });
   if (!values.address || !values.psk) {
     process.stderr.write(
-      'usage: dev-responder --address A --psk K [--aggressive] [--no-force-encap] [--md5] [--raw-esp]\n',
+      'usage: dev-responder --address A --psk K [--aggressive] [--no-force-encap] [--md5] [--raw-esp]\n' +
+        '       [--dpd-idle S] [--cert C.pem --key K.pem --ca CA.pem]\n',
     );
     process.exit(2);
   }
@@ -181,8 +194,21 @@ async function main(): Promise<void> {
     ...(values['dpd-idle'] ? { dpdIdleMs: Number(values['dpd-idle']) * 1000 } : {}),
     aggressiveMode: values.aggressive,
     forceEncapsulation: !values['no-force-encap'],
-    phase1: values.md5 ? withMd5(DEFAULT_PHASE1_POLICY) : DEFAULT_PHASE1_POLICY,
+    phase1: withSignatures(
+      values.md5 ? withMd5(DEFAULT_PHASE1_POLICY) : DEFAULT_PHASE1_POLICY,
+      !!values.cert,
+    ),
     esp: { ...DEFAULT_ESP_POLICY, allowRawEsp: values['raw-esp'] },
+    // X.509 RSA signatures (RFC 2409 section 5.1) besides the PSK, when all three files are given.
+    ...(values.cert && values.key && values.ca
+      ? {
+          certificates: certCredentialsFromPem({
+            certificate: readFileSync(values.cert, 'utf8'),
+            privateKey: readFileSync(values.key, 'utf8'),
+            caCertificates: readFileSync(values.ca, 'utf8'),
+          }),
+        }
+      : {}),
   };
   const r = await startIkeResponder({
     address: values.address,

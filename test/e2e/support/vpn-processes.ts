@@ -196,6 +196,8 @@ export interface ConnectArgs {
   readonly password: string;
   readonly routes?: readonly string[];
   readonly timeoutSeconds?: number;
+  /** Further `connect` flags (e.g. --cert/--key/--ca). */
+  readonly extraArgs?: readonly string[];
 }
 
 /** Starts `l2tpsec connect --json` in client `index`'s namespace (does not wait). */
@@ -221,6 +223,7 @@ export function startClient(
     String(a.timeoutSeconds ?? 20),
   ];
   for (const r of a.routes ?? []) args.push('--route', r);
+  args.push(...(a.extraArgs ?? []));
   const child = topo.spawn(topo.clients[index].netns, process.execPath, args, {
     env: { PATH: process.env.PATH },
     stdio: ['ignore', 'pipe', 'pipe'],

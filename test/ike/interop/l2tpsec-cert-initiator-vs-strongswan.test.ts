@@ -1,6 +1,6 @@
 /**
  * l2tpsec's IKEv1 initiator with X.509 RSA signatures (RFC 2409 section 5.1; its own process,
- * l2tpsec-cert-initiator.mjs) against strongSwan charon as responder with `auth = pubkey` (fake kernel):
+ * l2tpsec-initiator.mjs) against strongSwan charon as responder with `auth = pubkey` (fake kernel):
  * with a shared CA, Main Mode and Quick Mode complete and both sides hold the same CHILD_SA; when l2tpsec
  * does not trust charon's CA it refuses charon's MM6 with INVALID-CERTIFICATE and nothing is installed.
  */
@@ -15,7 +15,7 @@ import { type CertConnection, installCertFiles, swanctlCertConf } from '../../su
 import { ensureDevResponderBuilt } from './l2tpsec-responder.js';
 
 const why = netnsUnavailable() ?? charonUnavailable() ?? opensslUnavailable();
-const INITIATOR = join(dirname(fileURLToPath(import.meta.url)), 'l2tpsec-cert-initiator.mjs');
+const INITIATOR = join(dirname(fileURLToPath(import.meta.url)), 'l2tpsec-initiator.mjs');
 const SERVER = '198.18.11.1';
 const CLIENT = '198.18.11.2';
 

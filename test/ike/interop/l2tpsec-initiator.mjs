@@ -8,10 +8,13 @@
 // - With --lifetime S: the IKE SA lives S seconds and the engine re-keys phase 1 itself at ~90% of it (a
 //   fresh Main Mode without INITIAL-CONTACT, the ESP SA adopted by the new IKE SA, a DELETE for the old
 //   ISAKMP SA); exits 0 a moment after the old IKE SA went as 'rekeyed', 1 on any other IKE SA loss.
-// Either way, 1 when --timeout seconds pass.
+// Either way, 1 when --timeout seconds pass. With --cert C --key K --ca CA instead of --psk, Main Mode
+// authenticates with X.509 RSA signatures (RFC 2409 section 5.1) and ike-sa-up names the peer's subject.
 //
 //   node test/ike/interop/l2tpsec-initiator.mjs --address A --peer B --psk K [--lifetime S] [--timeout 30]
+//   node test/ike/interop/l2tpsec-initiator.mjs --address A --peer B --cert C --key K --ca CA [--timeout 30]
 import { createSocket } from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -20,19 +23,24 @@ const dist = join(dirname(fileURLToPath(import.meta.url)), '../../../dist/src');
 const { IkeEngine } = await import(pathToFileURL(join(dist, 'ike/engine.js')).href);
 const { NON_ESP_MARKER } = await import(pathToFileURL(join(dist, 'ike/natt.js')).href);
 const { espName } = await import(pathToFileURL(join(dist, 'ike/dev-responder.js')).href);
+const { certCredentialsFromPem } = await import(pathToFileURL(join(dist, 'ike/auth/credentials.js')).href);
 
 const { values } = parseArgs({
   options: {
     address: { type: 'string' },
     peer: { type: 'string' },
     psk: { type: 'string' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
+    ca: { type: 'string' },
     lifetime: { type: 'string' },
     timeout: { type: 'string', default: '30' },
   },
 });
-if (!values.address || !values.peer || !values.psk) {
+const withCerts = values.cert !== undefined && values.key !== undefined && values.ca !== undefined;
+if (!values.address || !values.peer || (!values.psk && !withCerts)) {
   process.stderr.write(
-    'usage: l2tpsec-initiator.mjs --address A --peer B --psk K [--lifetime S] [--timeout S]\n',
+    'usage: l2tpsec-initiator.mjs --address A --peer B (--psk K | --cert C --key K --ca CA) [--lifetime S] [--timeout S]\n',
   );
   process.exit(2);
 }
@@ -40,8 +48,16 @@ if (!values.address || !values.peer || !values.psk) {
 const IKE_PORT = 500;
 const NATT_PORT = 4500;
 const rekeying = values.lifetime !== undefined;
+const certificates = withCerts
+  ? certCredentialsFromPem({
+      certificate: readFileSync(values.cert, 'utf8'),
+      privateKey: readFileSync(values.key, 'utf8'),
+      caCertificates: readFileSync(values.ca, 'utf8'),
+    })
+  : undefined;
 const engine = new IkeEngine({
-  psk: values.psk,
+  psk: values.psk ?? 'unused-psk-for-cert-tests',
+  ...(certificates ? { certificates } : {}),
   ...(rekeying ? { initiatorLifetimeSeconds: Number(values.lifetime), ikeRekeyMinMs: 1000 } : {}),
 });
 const sockets = new Map();
@@ -77,6 +93,7 @@ function apply(actions) {
           suite: a.suite,
           natT: a.natT,
           local: a.local.port,
+          peerIdentity: a.peerIdentity,
         });
         break;
       case 'install-sa':

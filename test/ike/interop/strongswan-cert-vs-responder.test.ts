@@ -15,7 +15,7 @@ import {
   installCertFiles,
   swanctlCertConf,
 } from '../../support/swanctl-cert.js';
-import { CertResponder } from './l2tpsec-cert-responder.js';
+import { L2tpsecResponder } from './l2tpsec-responder.js';
 
 const why = netnsUnavailable() ?? charonUnavailable() ?? opensslUnavailable();
 const SERVER = '198.18.9.1';
@@ -29,7 +29,7 @@ describe.skipIf(why !== undefined)(
     let ca: Issued;
     let rogueCa: Issued;
     let client: Charon;
-    let responder: CertResponder;
+    let responder: L2tpsecResponder;
     let good: CertConnection;
     let untrusted: CertConnection;
 
@@ -64,7 +64,14 @@ describe.skipIf(why !== undefined)(
         { ns: cns, ifname: 'cli0', cidr: `${CLIENT}/24` },
       );
       [responder, client] = await Promise.all([
-        CertResponder.start(sns, SERVER, { cert: server.certPath, key: server.keyPath, ca: ca.certPath }),
+        L2tpsecResponder.start(sns, SERVER, 'unused-psk-for-cert-tests', [
+          '--cert',
+          server.certPath,
+          '--key',
+          server.keyPath,
+          '--ca',
+          ca.certPath,
+        ]),
         Charon.start(cns, { label: 'l2xcli' }),
       ]);
       // charon trusts both CAs, so only l2tpsec's judgement decides the rogue case.
