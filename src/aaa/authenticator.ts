@@ -21,6 +21,8 @@ export type AuthRequest =
     | {
         readonly method: 'mschapv2';
         readonly user: string;
+        /** The CHAP Identifier of the Response (RADIUS echoes it in MS-CHAP2-Response, RFC 2548 s2.3.2). */
+        readonly id?: number;
         readonly authenticatorChallenge: Buffer;
         readonly peerChallenge: Buffer;
         readonly ntResponse: Buffer;

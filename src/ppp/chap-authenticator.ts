@@ -137,6 +137,7 @@ export class ChapAuthenticator implements AuthenticatorRole {
         request: {
           method: 'mschapv2',
           user: p.name,
+          id: p.id,
           authenticatorChallenge: this.challenge,
           peerChallenge: v.peerChallenge,
           ntResponse: v.ntResponse,

@@ -6,9 +6,15 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { LocalAuthenticator } from '../../src/aaa/local-authenticator.js';
 import { AttributeType, addressAttribute } from '../../src/aaa/radius/attributes.js';
-import { RadiusCode } from '../../src/aaa/radius/packet.js';
+import {
+  decodeMsChap2Response,
+  MICROSOFT_VENDOR_ID,
+  MicrosoftAttribute,
+} from '../../src/aaa/radius/microsoft.js';
+import { decodeRadiusPacket, RadiusCode } from '../../src/aaa/radius/packet.js';
 import { RadiusAaa } from '../../src/aaa/radius/radius-aaa.js';
 import { signResponse } from '../../src/aaa/radius/signing.js';
+import { findVendorAttribute } from '../../src/aaa/radius/vendor-specific.js';
 import { ServerAuthenticator } from '../../src/server/server.js';
 import { silentLogger } from '../../src/util/log.js';
 import { closeFakeServers, FakeServer } from './support/fake-radius.js';
@@ -65,5 +71,52 @@ describe('ServerAuthenticator order: environment, users file, RADIUS', () => {
       attributes: { staticAddress: '192.168.42.77' },
     });
     expect(server.received).toHaveLength(1);
+  });
+
+  it("MS-CHAPv2 goes out with the PPP Identifier in MS-CHAP2-Response and the client's address", async () => {
+    const server = await FakeServer.open('ident-secret-0123', (_b, p, from, s) => {
+      s.send(
+        signResponse(
+          { code: RadiusCode.AccessReject, identifier: p.identifier, attributes: [] },
+          p.authenticator,
+          s.secret,
+          {
+            messageAuthenticator: true,
+          },
+        ),
+        from,
+      );
+    });
+    const radius = await RadiusAaa.open(
+      {
+        servers: [server.endpoint()],
+        timeoutSeconds: 1,
+        retries: 0,
+        nasIdentifier: 'ident-test',
+        nasIpAddress: undefined,
+        accounting: false,
+      },
+      silentLogger,
+    );
+    aaas.push(radius);
+    const auth = new ServerAuthenticator(new Map(), undefined, radius);
+    const r = await auth.verify({
+      method: 'mschapv2',
+      user: 'zed',
+      id: 0x5a,
+      authenticatorChallenge: Buffer.alloc(16, 1),
+      peerChallenge: Buffer.alloc(16, 2),
+      ntResponse: Buffer.alloc(24, 3),
+      callingStationId: '198.51.100.7',
+    });
+    expect(r.ok).toBe(false);
+    const request = decodeRadiusPacket(server.received[0]);
+    const response = findVendorAttribute(request, MICROSOFT_VENDOR_ID, MicrosoftAttribute.MsChap2Response);
+    expect(response).toBeDefined();
+    const decoded = decodeMsChap2Response(response!.value);
+    expect(decoded.ident).toBe(0x5a);
+    expect(decoded.ntResponse).toEqual(Buffer.alloc(24, 3));
+    const calling = request.attributes.find((a) => a.type === AttributeType.CallingStationId);
+    expect(calling?.value.toString()).toBe('198.51.100.7');
   });
 });

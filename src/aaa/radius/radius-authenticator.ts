@@ -103,10 +103,9 @@ function proofAttributes(
         encodeVendorSpecific(MICROSOFT_VENDOR_ID, [
           {
             type: MicrosoftAttribute.MsChap2Response,
-            // The PPP Identifier is not part of AuthRequest; servers do not check it (RFC 2548 leaves it as
-            // an echo), so 0 is sent.
+            // RFC 2548 section 2.3.2: Ident is the PPP CHAP Identifier of the peer's Response.
             value: encodeMsChap2Response({
-              ident: 0,
+              ident: request.id ?? 0,
               peerChallenge: request.peerChallenge,
               ntResponse: request.ntResponse,
             }),
