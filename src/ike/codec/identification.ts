@@ -20,12 +20,6 @@ export interface NatOaPayload {
   readonly address: Buffer;
 }
 
-export function encodeIdBody(p: IdPayload): Buffer {
-  const b = Buffer.allocUnsafe(4 + p.data.length);
-  encodeIdBodyInto(p, b, 0);
-  return b;
-}
-
 /** Writes the body at `off`; returns the offset after it (4 + data bytes). */
 export function encodeIdBodyInto(p: IdPayload, b: Buffer, off: number): number {
   b[off] = p.idType;
@@ -58,12 +52,6 @@ export function decodeIdBody(body: Buffer): IdPayload {
   const data = Buffer.from(body.subarray(4));
   checkIdData(body[0], data);
   return { type: PayloadType.ID, idType: body[0], protocolId: body[1], port: body.readUInt16BE(2), data };
-}
-
-export function encodeNatOaBody(p: NatOaPayload): Buffer {
-  const b = Buffer.alloc(4 + p.address.length);
-  encodeNatOaBodyInto(p, b, 0);
-  return b;
 }
 
 /** Writes the body at `off` (three reserved zero bytes after the ID type); returns the offset after it. */

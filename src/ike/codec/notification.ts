@@ -22,12 +22,6 @@ export interface DeletePayload {
   readonly spis: readonly Buffer[];
 }
 
-export function encodeNotifyBody(p: NotifyPayload): Buffer {
-  const b = Buffer.alloc(8 + p.spi.length + p.data.length);
-  encodeNotifyBodyInto(p, b, 0);
-  return b;
-}
-
 /** Writes the body at `off`; returns the offset after it. */
 export function encodeNotifyBodyInto(p: NotifyPayload, b: Buffer, off: number): number {
   b.writeUInt32BE(p.doi, off);
@@ -51,12 +45,6 @@ export function decodeNotifyBody(body: Buffer): NotifyPayload {
     spi: Buffer.from(body.subarray(8, 8 + spiSize)),
     data: Buffer.from(body.subarray(8 + spiSize)),
   };
-}
-
-export function encodeDeleteBody(p: DeletePayload): Buffer {
-  const b = Buffer.alloc(8 + p.spiSize * p.spis.length);
-  encodeDeleteBodyInto(p, b, 0);
-  return b;
 }
 
 /** Writes the body at `off`; returns the offset after it. */

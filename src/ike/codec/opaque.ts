@@ -39,12 +39,6 @@ export function decodeOpaqueBody(body: Buffer, type: OpaqueType, copy = true): O
   return { type, data: copy ? Buffer.from(body) : body };
 }
 
-export function encodeCertBody(p: CertPayload): Buffer {
-  const b = Buffer.alloc(1 + p.data.length);
-  encodeCertBodyInto(p, b, 0);
-  return b;
-}
-
 /** Writes the body (encoding byte, then the data) at `off`; returns the offset after it. */
 export function encodeCertBodyInto(p: CertPayload, b: Buffer, off: number): number {
   b[off] = p.encoding;

@@ -8,9 +8,7 @@ import { IkeDecodeError } from './errors.js';
 import {
   decodeIdBody,
   decodeNatOaBody,
-  encodeIdBody,
   encodeIdBodyInto,
-  encodeNatOaBody,
   encodeNatOaBodyInto,
   type IdPayload,
   type NatOaPayload,
@@ -19,9 +17,7 @@ import {
   type DeletePayload,
   decodeDeleteBody,
   decodeNotifyBody,
-  encodeDeleteBody,
   encodeDeleteBodyInto,
-  encodeNotifyBody,
   encodeNotifyBodyInto,
   type NotifyPayload,
 } from './notification.js';
@@ -29,11 +25,10 @@ import {
   type CertPayload,
   decodeCertBody,
   decodeOpaqueBody,
-  encodeCertBody,
   encodeCertBodyInto,
   type OpaquePayload,
 } from './opaque.js';
-import { decodeSaBody, encodeSaBody, encodeSaBodyInto, type SaPayload, saBodyLength } from './sa.js';
+import { decodeSaBody, encodeSaBodyInto, type SaPayload, saBodyLength } from './sa.js';
 
 export type Payload =
   | SaPayload
@@ -47,28 +42,15 @@ export type Payload =
 /** Bounds the work one datagram can cause. */
 export const MAX_PAYLOADS = 64;
 
+/** The body of `p` in a buffer of its own (what `encodePayloadBodyInto` writes). */
 export function encodePayloadBody(p: Payload): Buffer {
-  switch (p.type) {
-    case PayloadType.SA:
-      return encodeSaBody(p);
-    case PayloadType.ID:
-      return encodeIdBody(p);
-    case PayloadType.NatOA:
-    case PayloadType.NatOADraft:
-      return encodeNatOaBody(p);
-    case PayloadType.N:
-      return encodeNotifyBody(p);
-    case PayloadType.D:
-      return encodeDeleteBody(p);
-    case PayloadType.CERT:
-    case PayloadType.CR:
-      return encodeCertBody(p);
-    default:
-      return p.data;
-  }
+  // Uninitialised is safe: every encoder writes each byte of its body, reserved ones included.
+  const b = Buffer.allocUnsafe(payloadBodyLength(p));
+  if (encodePayloadBodyInto(p, b, 0) !== b.length) throw new Error(`payload ${p.type}: length mismatch`);
+  return b;
 }
 
-/** The body length `encodePayloadBody` would produce, without encoding it. */
+/** The body length of `p`, without encoding it. */
 export function payloadBodyLength(p: Payload): number {
   switch (p.type) {
     case PayloadType.SA:
