@@ -12,7 +12,7 @@
 import { readFileSync } from 'node:fs';
 import { type Document, isMap, isScalar, LineCounter, parseDocument } from 'yaml';
 import type { ZodError } from 'zod';
-import type { RadiusServerEndpoint } from '../aaa/radius/radius-client.js';
+import type { RadiusAaaOptions } from '../aaa/radius/radius-aaa.js';
 import type { CipherName, DhGroupId, HashName, IntegrityName } from '../crypto/registry.js';
 import { resolveIkeAuth } from '../ike/auth/credential-files.js';
 import type { CertCredentials } from '../ike/auth/credentials.js';
@@ -123,13 +123,8 @@ export interface ServerConfig {
   readonly generated: { readonly psk: boolean; readonly user: boolean };
 }
 
-export interface RadiusConfig {
-  readonly servers: readonly RadiusServerEndpoint[];
-  readonly timeoutSeconds: number;
-  readonly retries: number;
-  readonly nasIdentifier: string | undefined;
-  readonly nasIpAddress: string | undefined;
-  readonly accounting: boolean;
+/** What RadiusAaa.open takes, plus the server's accounting cadence. */
+export interface RadiusConfig extends RadiusAaaOptions {
   /** Seconds between Interim-Update records; 0 = none. */
   readonly interimIntervalSeconds: number;
 }

@@ -8,7 +8,7 @@ import { LocalAuthenticator, verifyAgainst } from '../aaa/local-authenticator.js
 import { RadiusAaa } from '../aaa/radius/radius-aaa.js';
 import type { AccountingUsage } from '../aaa/radius/radius-accounting.js';
 import type { UserRecord } from '../aaa/users-file.js';
-import type { VpnSession } from '../endpoint/session.js';
+import { l2tpKey, type VpnSession } from '../endpoint/session.js';
 import { type EndpointEvent, VpnEndpoint } from '../endpoint/vpn-endpoint.js';
 import type { IkeConfigInput } from '../ike/config.js';
 import { DEFAULT_ESP_POLICY, type EspPolicy } from '../ike/esp-policy.js';
@@ -109,11 +109,6 @@ export class L2tpsecServer {
 
   private metrics: MetricsServer | undefined;
   private interimTimer: ReturnType<typeof setInterval> | undefined;
-
-  /** Where the Prometheus endpoint listens (the bound port when the configured one was 0). */
-  get metricsAddress(): { host: string; port: number } | undefined {
-    return this.metrics?.address;
-  }
 
   static async start(cfg: ServerConfig, log: Logger): Promise<L2tpsecServer> {
     const envUsers = new Map<string, UserRecord>();
@@ -239,10 +234,10 @@ export class L2tpsecServer {
         framedAddress: e.peerAddress,
         ...(peer !== undefined ? { callingStationId: peer.remote.address } : {}),
       };
-      this.radius?.track(acct.sessionUp(`${s.tunnelId}/${s.sessionId}`, start));
+      this.radius?.track(acct.sessionUp(accountingKey(s), start));
     } else if (e.type === 'session-down') {
       const s = e.session;
-      this.radius?.track(acct.sessionDown(`${s.tunnelId}/${s.sessionId}`, accountingUsage(s), e.reason));
+      this.radius?.track(acct.sessionDown(accountingKey(s), accountingUsage(s), e.reason));
     }
   }
 
@@ -252,7 +247,7 @@ export class L2tpsecServer {
     if (acct === undefined || seconds <= 0) return;
     this.interimTimer = setInterval(() => {
       for (const s of this.endpoint.sessions.all())
-        if (s.ipUp) this.radius?.track(acct.interim(`${s.tunnelId}/${s.sessionId}`, accountingUsage(s)));
+        if (s.ipUp) this.radius?.track(acct.interim(accountingKey(s), accountingUsage(s)));
     }, seconds * 1000);
     this.interimTimer.unref();
   }
@@ -346,6 +341,11 @@ export class L2tpsecServer {
 
 function hex(spi: number): string {
   return spi.toString(16).padStart(8, '0');
+}
+
+/** A session's accounting key: its L2TP ids, unique while it lives. */
+function accountingKey(s: VpnSession): string {
+  return String(l2tpKey(s.tunnelId, s.sessionId));
 }
 
 /** A session's counters as RFC 2866 accounting reports them (section 5.3-5.8). */
