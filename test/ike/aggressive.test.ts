@@ -2,7 +2,7 @@
  * Aggressive Mode responder (opt-in). The initiator side is played by the test itself from the RFC 2409
  * section 5 formulas (src/crypto/ikev1-kdf.ts), so the responder is checked against an independent peer.
  */
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { cbcEncrypt } from '../../src/crypto/cbc.js';
 import { generateDhKeyPair } from '../../src/crypto/dh.js';
 import {
@@ -13,7 +13,14 @@ import {
   phase1Iv,
   skeyidPsk,
 } from '../../src/crypto/ikev1-kdf.js';
-import { ExchangeType, HeaderFlag, NotifyType, PayloadType } from '../../src/ike/codec/constants.js';
+import { certCredentialsFromPem } from '../../src/ike/auth/credentials.js';
+import {
+  AuthMethod,
+  ExchangeType,
+  HeaderFlag,
+  NotifyType,
+  PayloadType,
+} from '../../src/ike/codec/constants.js';
 import type { IdPayload } from '../../src/ike/codec/identification.js';
 import { decodeMessage, encodeMessage, frameMessage } from '../../src/ike/codec/message.js';
 import type { NotifyPayload } from '../../src/ike/codec/notification.js';
@@ -22,11 +29,12 @@ import { encodePayloadBody, encodePayloads } from '../../src/ike/codec/payloads.
 import { encodeSaBody, type SaPayload } from '../../src/ike/codec/sa.js';
 import { IkeEngine } from '../../src/ike/engine.js';
 import { phase1Attributes } from '../../src/ike/policy.js';
+import { opensslUnavailable, TestPki } from '../support/certs.js';
 import { CLIENT, SERVER, seededRng } from './harness.js';
 
 const ckyI = Buffer.from('a1a2a3a4a5a6a7a8', 'hex');
 
-function am1(psk: string) {
+function am1(psk: string, authMethod: number = AuthMethod.PreSharedKey) {
   const sa: SaPayload = {
     type: PayloadType.SA,
     doi: 1,
@@ -44,6 +52,7 @@ function am1(psk: string) {
               cipher: { cipher: 'aes-cbc', keyBits: 128 },
               hash: 'sha1',
               group: 14,
+              authMethod,
               lifetimeSeconds: 28800,
             }),
           },
@@ -152,3 +161,34 @@ describe('Aggressive Mode responder', () => {
     expect(r.ikeSas()).toHaveLength(0);
   });
 });
+
+const noOpenssl = opensslUnavailable();
+
+describe.skipIf(noOpenssl !== undefined)(
+  `Aggressive Mode with certificates configured${noOpenssl ? ` (skipped: ${noOpenssl})` : ''}`,
+  () => {
+    const pki = new TestPki();
+    afterAll(() => pki.dispose());
+
+    it('stays PSK-only: an RSA-signature proposal gets NO-PROPOSAL-CHOSEN', () => {
+      const ca = pki.root('ca', '/C=XX/O=l2tpsec test/CN=Test Root CA');
+      const server = pki.issue('server', ca, { subject: '/C=XX/O=l2tpsec test/CN=vpn.test' });
+      const certificates = certCredentialsFromPem({
+        certificate: server.cert,
+        privateKey: server.key,
+        caCertificates: ca.cert,
+      });
+      const r = new IkeEngine({
+        psk: 'secret',
+        rng: seededRng('am-rsa'),
+        aggressiveMode: true,
+        certificates,
+      });
+      const out = r.receive(am1('secret', AuthMethod.RsaSignature).msg, CLIENT, SERVER, 0);
+      expect(out.filter((a) => a.type === 'send')).toHaveLength(1);
+      const n = decodeMessage((out[0] as { data: Buffer }).data).chain.payloads[0] as NotifyPayload;
+      expect(n.notifyType).toBe(NotifyType.NoProposalChosen);
+      expect(r.ikeSas()).toHaveLength(0);
+    }, 30_000);
+  },
+);
