@@ -13,7 +13,6 @@ import {
 } from '../../src/aaa/radius/microsoft.js';
 import { decodeRadiusPacket, RadiusCode } from '../../src/aaa/radius/packet.js';
 import { RadiusAaa } from '../../src/aaa/radius/radius-aaa.js';
-import { signResponse } from '../../src/aaa/radius/signing.js';
 import { findVendorAttribute } from '../../src/aaa/radius/vendor-specific.js';
 import { ServerAuthenticator } from '../../src/server/server.js';
 import { silentLogger } from '../../src/util/log.js';
@@ -25,34 +24,30 @@ afterEach(async () => {
   closeFakeServers();
 });
 
+/** Authentication only, one try, against `server`. */
+async function openRadius(server: FakeServer, nasIdentifier: string): Promise<RadiusAaa> {
+  const radius = await RadiusAaa.open(
+    {
+      servers: [server.endpoint()],
+      timeoutSeconds: 1,
+      retries: 0,
+      nasIdentifier,
+      nasIpAddress: undefined,
+      accounting: false,
+    },
+    silentLogger,
+  );
+  aaas.push(radius);
+  return radius;
+}
+
 describe('ServerAuthenticator order: environment, users file, RADIUS', () => {
   it('answers local users locally and asks RADIUS for the rest', async () => {
     const server = await FakeServer.open('order-secret-0123', (_b, p, from, s) => {
       const attributes = [addressAttribute(AttributeType.FramedIpAddress, '192.168.42.77')];
-      s.send(
-        signResponse(
-          { code: RadiusCode.AccessAccept, identifier: p.identifier, attributes },
-          p.authenticator,
-          s.secret,
-          {
-            messageAuthenticator: true,
-          },
-        ),
-        from,
-      );
+      s.send(s.reply(p, RadiusCode.AccessAccept, { attributes }), from);
     });
-    const radius = await RadiusAaa.open(
-      {
-        servers: [server.endpoint()],
-        timeoutSeconds: 1,
-        retries: 0,
-        nasIdentifier: 'order-test',
-        nasIpAddress: undefined,
-        accounting: false,
-      },
-      silentLogger,
-    );
-    aaas.push(radius);
+    const radius = await openRadius(server, 'order-test');
     expect(radius.accounting).toBeUndefined();
     const env = new Map([['alice', { name: 'alice', password: 'env-pw' }]]);
     const file = LocalAuthenticator.fromText('bob * file-pw *\n', 'users', 'chap-secrets');
@@ -75,30 +70,9 @@ describe('ServerAuthenticator order: environment, users file, RADIUS', () => {
 
   it("MS-CHAPv2 goes out with the PPP Identifier in MS-CHAP2-Response and the client's address", async () => {
     const server = await FakeServer.open('ident-secret-0123', (_b, p, from, s) => {
-      s.send(
-        signResponse(
-          { code: RadiusCode.AccessReject, identifier: p.identifier, attributes: [] },
-          p.authenticator,
-          s.secret,
-          {
-            messageAuthenticator: true,
-          },
-        ),
-        from,
-      );
+      s.send(s.reply(p, RadiusCode.AccessReject), from);
     });
-    const radius = await RadiusAaa.open(
-      {
-        servers: [server.endpoint()],
-        timeoutSeconds: 1,
-        retries: 0,
-        nasIdentifier: 'ident-test',
-        nasIpAddress: undefined,
-        accounting: false,
-      },
-      silentLogger,
-    );
-    aaas.push(radius);
+    const radius = await openRadius(server, 'ident-test');
     const auth = new ServerAuthenticator(new Map(), undefined, radius);
     const r = await auth.verify({
       method: 'mschapv2',

@@ -3,7 +3,11 @@
  * (correctly signed, or deliberately wrong). `closeFakeServers()` closes all opened ones.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import { decodeRadiusPacket, type RadiusPacket } from '../../../src/aaa/radius/packet.js';
+import {
+  decodeRadiusPacket,
+  type RadiusAttribute,
+  type RadiusPacket,
+} from '../../../src/aaa/radius/packet.js';
 import type { RadiusServerEndpoint } from '../../../src/aaa/radius/radius-client.js';
 import { signResponse } from '../../../src/aaa/radius/signing.js';
 
@@ -48,10 +52,10 @@ export class FakeServer {
   reply(
     request: RadiusPacket,
     code: number,
-    opts: { identifier?: number; messageAuthenticator?: boolean } = {},
+    opts: { identifier?: number; messageAuthenticator?: boolean; attributes?: RadiusAttribute[] } = {},
   ) {
     return signResponse(
-      { code, identifier: opts.identifier ?? request.identifier, attributes: [] },
+      { code, identifier: opts.identifier ?? request.identifier, attributes: opts.attributes ?? [] },
       request.authenticator,
       this.secret,
       { messageAuthenticator: opts.messageAuthenticator ?? true },
