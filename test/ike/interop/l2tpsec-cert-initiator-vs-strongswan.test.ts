@@ -5,24 +5,18 @@
  * does not trust charon's CA it refuses charon's MM6 with INVALID-CERTIFICATE and nothing is installed.
  */
 import { writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Issued, opensslUnavailable, TestPki } from '../../support/certs.js';
 import { Charon, charonUnavailable } from '../../support/charon.js';
 import { type Netns, NetnsLab, netnsUnavailable } from '../../support/netns.js';
 import { type CertConnection, installCertFiles, swanctlCertConf } from '../../support/swanctl-cert.js';
+import { runInitiator } from './l2tpsec-initiator.js';
 import { ensureDevResponderBuilt } from './l2tpsec-responder.js';
 
 const why = netnsUnavailable() ?? charonUnavailable() ?? opensslUnavailable();
-const INITIATOR = join(dirname(fileURLToPath(import.meta.url)), 'l2tpsec-initiator.mjs');
 const SERVER = '198.18.11.1';
 const CLIENT = '198.18.11.2';
-
-interface Event {
-  readonly event: string;
-  readonly [k: string]: unknown;
-}
 
 describe.skipIf(why !== undefined)(
   `l2tpsec initiator with certificates against strongSwan (auth = pubkey)${why ? ` (skipped: ${why})` : ''}`,
@@ -72,39 +66,17 @@ describe.skipIf(why !== undefined)(
       pki.dispose();
     });
 
-    async function runInitiator(trusted: Issued, timeoutS: number) {
-      const r = await clientNs.exec(
-        [
-          process.execPath,
-          INITIATOR,
-          '--address',
-          CLIENT,
-          '--peer',
-          SERVER,
-          '--cert',
-          client.certPath,
-          '--key',
-          client.keyPath,
-          '--ca',
-          trusted.certPath,
-          '--timeout',
-          String(timeoutS),
-        ],
-        { timeoutMs: (timeoutS + 10) * 1000 },
+    const run = (trusted: Issued, timeoutS: number) =>
+      runInitiator(
+        clientNs,
+        { address: CLIENT, peer: SERVER, charon: server },
+        ['--cert', client.certPath, '--key', client.keyPath, '--ca', trusted.certPath],
+        timeoutS,
+        80,
       );
-      const events: Event[] = r.stdout
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Event);
-      return {
-        code: r.code,
-        events,
-        context: `${r.stdout}${r.stderr}\n--- charon (responder)\n${server.logTail(80)}`,
-      };
-    }
 
     it('with a shared CA: Main Mode and Quick Mode complete, the same CHILD_SA on both sides', async () => {
-      const { code, events, context } = await runInitiator(ca, 30);
+      const { code, events, context } = await run(ca, 30);
       expect(code, context).toBe(0);
       expect(events.find((e) => e.event === 'ike-sa-up')?.peerIdentity, context).toBe(
         'C=XX, O=l2tpsec test, CN=vpn.test',
@@ -121,7 +93,7 @@ describe.skipIf(why !== undefined)(
 
     it("l2tpsec refuses charon's certificate when it does not trust its CA: INVALID-CERTIFICATE, nothing installed", async () => {
       const before = (await server.listSas()).flatMap((s) => s.children).length;
-      const { code, events, context } = await runInitiator(otherCa, 20);
+      const { code, events, context } = await run(otherCa, 20);
       expect(code, context).toBe(1);
       expect(
         events.filter((e) => e.event === 'ike-sa-up'),

@@ -8,18 +8,16 @@
  * IKE SA and deletes the old ISAKMP SA alone; charon must end with one IKE SA and the very same CHILD_SA.
  */
 
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Charon, charonUnavailable, type Ikev1Connection } from '../../support/charon.js';
 import { type Netns, NetnsLab, netnsUnavailable } from '../../support/netns.js';
+import { runInitiator } from './l2tpsec-initiator.js';
 import { devResponderSourceExists, ensureDevResponderBuilt } from './l2tpsec-responder.js';
 
 const why =
   netnsUnavailable() ??
   charonUnavailable() ??
   (devResponderSourceExists() ? undefined : 'src/ike (dev-responder.ts) does not exist yet');
-const INITIATOR = join(dirname(fileURLToPath(import.meta.url)), 'l2tpsec-initiator.mjs');
 const SERVER = '198.18.10.1';
 const CLIENT = '198.18.10.2';
 const PSK = 'l2tpsec-initiator-psk';
@@ -35,11 +33,6 @@ const RESPONDER = (encap: boolean): Ikev1Connection => ({
   esp: 'aes128-sha1,aes256-sha256',
   encap,
 });
-
-interface Event {
-  readonly event: string;
-  readonly [k: string]: unknown;
-}
 
 const REKEYING = (encap: boolean): Ikev1Connection => ({
   ...RESPONDER(encap),
@@ -64,31 +57,14 @@ describe.skipIf(why !== undefined)(
       server = await Charon.start(sns, { label: 'l2sisrv', loadTesterPsk: PSK });
     });
 
-    /** Runs the initiator process in the client namespace; its JSON events and a context for failures. */
-    async function runInitiator(extra: readonly string[], timeoutS: number, logLines?: number) {
-      const r = await clientNs.exec(
-        [
-          process.execPath,
-          INITIATOR,
-          '--address',
-          CLIENT,
-          '--peer',
-          SERVER,
-          '--psk',
-          PSK,
-          ...extra,
-          '--timeout',
-          String(timeoutS),
-        ],
-        { timeoutMs: (timeoutS + 10) * 1000 },
+    const run = (args: readonly string[], timeoutS: number, logLines?: number) =>
+      runInitiator(
+        clientNs,
+        { address: CLIENT, peer: SERVER, charon: server },
+        ['--psk', PSK, ...args],
+        timeoutS,
+        logLines,
       );
-      const events: Event[] = r.stdout
-        .split('\n')
-        .filter((l) => l.startsWith('{'))
-        .map((l) => JSON.parse(l) as Event);
-      const context = `${r.stdout}${r.stderr}\n--- charon (responder)\n${server.logTail(logLines)}`;
-      return { code: r.code, events, context };
-    }
 
     afterAll(async () => {
       await server?.dispose();
@@ -98,7 +74,7 @@ describe.skipIf(why !== undefined)(
     for (const encap of [false, true]) {
       it(`Main Mode + Quick Mode complete, CHILD_SA installed on both sides (charon encap ${encap ? 'yes' : 'no'})`, async () => {
         await server.load([RESPONDER(encap)]);
-        const { code, events, context } = await runInitiator([], 30);
+        const { code, events, context } = await run([], 30);
         expect(code, context).toBe(0);
         const child = events.find((e) => e.event === 'child-sa');
         expect(child?.mode, context).toBe('transport');
@@ -118,7 +94,7 @@ describe.skipIf(why !== undefined)(
       it(`a ${REKEY_LIFETIME_S} s IKE SA is re-keyed at ~90% (charon encap ${encap ? 'yes' : 'no'}): one IKE SA at charon, the same CHILD_SA`, async () => {
         await server.load([REKEYING(encap)]);
         const lifetime = ['--lifetime', String(REKEY_LIFETIME_S)];
-        const { code, events, context } = await runInitiator(lifetime, REKEY_LIFETIME_S + 15, 120);
+        const { code, events, context } = await run(lifetime, REKEY_LIFETIME_S + 15, 120);
         expect(code, context).toBe(0);
         const ups = events.filter((e) => e.event === 'ike-sa-up');
         expect(ups, context).toHaveLength(2);
