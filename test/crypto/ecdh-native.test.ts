@@ -24,7 +24,7 @@ import {
 } from '../../src/crypto/ecdh-native.js';
 import { CryptoError } from '../../src/crypto/errors.js';
 import { loadNative, type NativeAddon } from '../../src/net/native.js';
-import { hex, loadVectors } from './vectors-helpers.js';
+import { hex, loadEcpVectors } from './vectors-helpers.js';
 
 type Group = 19 | 20 | 21;
 const ECP: readonly Group[] = [19, 20, 21];
@@ -89,19 +89,7 @@ run('native ECDH through the system libcrypto.so.3', () => {
   });
 
   it('RFC 5903 section 8 known answers, groups 19, 20, 21', () => {
-    const { cases } = loadVectors<{
-      cases: {
-        source: string;
-        group: Group;
-        i: string;
-        gix: string;
-        giy: string;
-        r: string;
-        grx: string;
-        gry: string;
-        girx: string;
-      }[];
-    }>('crypto-ecp-rfc5903.json');
+    const cases = loadEcpVectors();
     expect(cases.map((c) => c.group).sort()).toEqual([19, 20, 21]);
     for (const c of cases) {
       const gi = native().ecdhPublic(c.group, hex(c.i));

@@ -26,8 +26,8 @@ import {
   hashNtPasswordHash,
   ntPasswordHash,
 } from '../../src/crypto/mschapv2.js';
-import type { DhGroupId, HashName } from '../../src/crypto/registry.js';
-import { BACKENDS, hex, loadVectors, withBackend } from './vectors-helpers.js';
+import type { HashName } from '../../src/crypto/registry.js';
+import { BACKENDS, hex, loadEcpVectors, loadVectors, withBackend } from './vectors-helpers.js';
 
 interface CbcCase {
   case: number;
@@ -162,19 +162,7 @@ describe.each(BACKENDS)('published vectors on the %s backend', (be) => {
   });
 
   it('ECP groups 19, 20, 21: RFC 5903 section 8', () => {
-    const { cases } = loadVectors<{
-      cases: {
-        source: string;
-        group: DhGroupId;
-        i: string;
-        gix: string;
-        giy: string;
-        r: string;
-        grx: string;
-        gry: string;
-        girx: string;
-      }[];
-    }>('crypto-ecp-rfc5903.json');
+    const cases = loadEcpVectors();
     withBackend(be, () => {
       for (const c of cases) {
         const a = dhKeyPairFromPrivate(c.group, hex(c.i));

@@ -7,23 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { certCredentialsFromPem } from '../../src/ike/auth/credentials.js';
 import { AuthMethod } from '../../src/ike/codec/constants.js';
 import { IkeEngine } from '../../src/ike/engine.js';
-import { buildConfig, ConfigError, type ConfigIssue, parseConfigYaml } from '../../src/server/config.js';
+import { buildConfig, parseConfigYaml } from '../../src/server/config.js';
 import { ikeConfigFor } from '../../src/server/server.js';
+import { issuesOf } from '../server/support/config-issues.js';
 import { type Issued, opensslUnavailable, TestPki } from '../support/certs.js';
 import { CLIENT, installs, Link, SERVER, seededRng } from './harness.js';
 
 const why = opensslUnavailable();
 const ENV = { VPN_IPSEC_PSK: 'shared-secret', VPN_USER: 'alice', VPN_PASSWORD: 'pw-alice' };
-
-function issuesOf(fn: () => unknown): ConfigIssue[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.issues];
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe.skipIf(why !== undefined)(
   `server configuration of X.509 authentication${why ? ` (skipped: ${why})` : ''}`,

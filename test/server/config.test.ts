@@ -8,8 +8,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   buildConfig,
-  ConfigError,
-  type ConfigIssue,
   DEFAULT_CONTROL_SOCKET,
   describeGenerated,
   GENERATED_USER,
@@ -18,18 +16,9 @@ import {
   parseConfigYaml,
   parseEspSuite,
 } from '../../src/server/config.js';
+import { issuesOf } from './support/config-issues.js';
 
 const BASE_ENV = { VPN_IPSEC_PSK: 'shared-secret', VPN_USER: 'alice', VPN_PASSWORD: 'pw-alice' };
-
-function issuesOf(fn: () => unknown): ConfigIssue[] {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ConfigError) return [...err.issues];
-    throw err;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('environment (hwdsl2 compatible)', () => {
   it('gives hwdsl2 defaults for the tunnel network, pool and DNS', () => {
