@@ -58,6 +58,20 @@ describe.skipIf(why !== undefined)(
     let rogue: Issued;
     let weak: Issued;
 
+    /** The server's credentials and a client's, both under `ca`. */
+    const serverAndClient = () => ({
+      mine: certCredentialsFromPem({
+        certificate: server.cert,
+        privateKey: server.key,
+        caCertificates: ca.cert,
+      }),
+      peer: certCredentialsFromPem({
+        certificate: client.cert,
+        privateKey: client.key,
+        caCertificates: ca.cert,
+      }),
+    });
+
     beforeAll(() => {
       ca = pki.root('ca', '/C=XX/O=l2tpsec test/CN=Test Root CA');
       other = pki.root('other', '/C=XX/O=elsewhere/CN=Other Root CA');
@@ -228,16 +242,7 @@ describe.skipIf(why !== undefined)(
     });
 
     it('verifyPeerSignature: good, tampered signature, wrong CA, wrong ID, missing certificate', () => {
-      const mine = certCredentialsFromPem({
-        certificate: server.cert,
-        privateKey: server.key,
-        caCertificates: ca.cert,
-      });
-      const peer = certCredentialsFromPem({
-        certificate: client.cert,
-        privateKey: client.key,
-        caCertificates: ca.cert,
-      });
+      const { mine, peer } = serverAndClient();
       const hash = createHash('sha256').update('HASH_I over IDii').digest();
       const ep = { address: '192.0.2.1', port: 500 };
       const sa = new IkeSa('responder', Buffer.alloc(8, 1), ep, ep, 0, 1000);
@@ -311,16 +316,7 @@ describe.skipIf(why !== undefined)(
     });
 
     it('bounds what a peer can make it parse: at most 8 certificates; other encodings are unsupported', () => {
-      const mine = certCredentialsFromPem({
-        certificate: server.cert,
-        privateKey: server.key,
-        caCertificates: ca.cert,
-      });
-      const peer = certCredentialsFromPem({
-        certificate: client.cert,
-        privateKey: client.key,
-        caCertificates: ca.cert,
-      });
+      const { mine, peer } = serverAndClient();
       const ep = { address: '192.0.2.1', port: 500 };
       const sa = new IkeSa('responder', Buffer.alloc(8, 2), ep, ep, 0, 1000);
       const hash = createHash('sha1').update('HASH_I').digest();
